@@ -1,0 +1,1 @@
+"""Language data as plain constants (speaker labels, later lemma exceptions and stop words)."""
