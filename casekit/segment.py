@@ -347,16 +347,22 @@ def segment_document(
         index = _locate(turn_starts, turn_ends, offset)
         return index
 
+    # Find every word once; a segment's count is then two bisections, not a regex pass.
+    word_starts = [m.start() for m in _WORD.finditer(text)]
+
+    def words(start: int, end: int) -> int:
+        return bisect.bisect_left(word_starts, end) - bisect.bisect_left(word_starts, start)
+
     segments = result.segments
     for seq, page in enumerate(pages, start=1):
         segments.append(Segment("page", seq, page.start, page.end, page=page.number,
-                                n_words=count_words(text[page.start:page.end])))
+                                n_words=words(page.start, page.end)))
     for seq, turn in enumerate(turns, start=1):
         segments.append(Segment(
             "turn", seq, turn.start, turn.end, speaker=turn.speaker,
             speaker_role=turn.speaker_role, turn=seq, page=page_of(turn.start),
             time_start=turn.time_start, time_end=turn.time_end,
-            n_words=count_words(text[turn.start:turn.end])))
+            n_words=words(turn.start, turn.end)))
 
     paragraphs = find_paragraphs(text, turns)
     for seq, (start, end) in enumerate(paragraphs, start=1):
@@ -366,7 +372,7 @@ def segment_document(
             speaker=turns[t].speaker if t is not None else None,
             speaker_role=turns[t].speaker_role if t is not None else None,
             turn=t + 1 if t is not None else None, paragraph=seq, page=page_of(start),
-            n_words=count_words(text[start:end])))
+            n_words=words(start, end)))
     for seq, (start, end, para) in enumerate(find_sentences(text, paragraphs, language), 1):
         t = turn_of(start)
         segments.append(Segment(
@@ -374,5 +380,5 @@ def segment_document(
             speaker=turns[t].speaker if t is not None else None,
             speaker_role=turns[t].speaker_role if t is not None else None,
             turn=t + 1 if t is not None else None, paragraph=para + 1, page=page_of(start),
-            n_words=count_words(text[start:end])))
+            n_words=words(start, end)))
     return result

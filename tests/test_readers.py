@@ -47,7 +47,8 @@ def expect_error_prefix(path: Path, prefix: str) -> ReadError:
 
 def test_utf8_text_is_normalised(tmp_path: Path) -> None:
     path = tmp_path / "interview.txt"
-    path.write_bytes(f"  {NORWEGIAN}\r\nandre linje  \r\n\r\n\r\n\r\nTredje\u00ad avsnitt\r\n".encode())
+    source = f"  {NORWEGIAN}\r\nandre linje  \r\n\r\n\r\n\r\nTredje\u00ad avsnitt\r\n"
+    path.write_bytes(source.encode())
     result = read_document(path)
     assert result.text == f"{NORWEGIAN}\nandre linje\n\nTredje avsnitt"
     assert result.reader == "text"
