@@ -91,13 +91,15 @@ def _case_dirs(names: Sequence[str], corpora: str) -> list[Path]:
 def _print_report(report: IngestReport) -> None:
     counts = report.counts()
     name = report.case_id or str(report.case_path)
-    words = sum(o.words for o in report.outcomes)
-    segments = sum(o.segments for o in report.outcomes)
     parts = [f"{counts.get(a, 0)} {a}" for a in ("added", "updated", "resegmented", "metadata",
                                                  "unchanged") if counts.get(a)]
     print(f"{name}: {len(report.outcomes)} documents ({', '.join(parts) or 'none'}), "
-          f"{segments:,} new segments, {words:,} new words, "
           f"{len(report.failures)} failed")
+    if report.totals:
+        t = report.totals
+        print(f"  in store: {t['documents']} documents, {t['turns']:,} turns, "
+              f"{t['paragraphs']:,} paragraphs, {t['sentences']:,} sentences, "
+              f"{t['words']:,} words")
     for message in report.failures:
         print(f"  FAILED  {message}")
     for outcome in report.outcomes:

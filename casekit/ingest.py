@@ -48,6 +48,7 @@ class IngestReport:
     errors: list[InputError] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[str]:
@@ -83,6 +84,7 @@ class IngestReport:
             "stale_codings": sum(o.stale_codings for o in self.outcomes),
             "unlisted_files": self.unlisted,
             "orphaned_documents": self.orphaned,
+            "totals": self.totals,
         }
 
 
@@ -198,6 +200,9 @@ def ingest_case(path: str | Path, store: Store, *, progress: bool = True) -> Ing
     listed = {s.doc_id for s in specs}
     stored = set(store.documents(case.id)["doc_id"])
     report.orphaned = sorted(stored - listed)
+    status = store.status(case.id)
+    report.totals = {k: int(status[k].sum()) for k in ("documents", "turns", "paragraphs",
+                                                       "sentences", "words")}
 
     messages: list[dict[str, Any]] = [
         {"level": "error", "file": e.path, "line": e.line, "message": str(e)}
@@ -208,9 +213,9 @@ def ingest_case(path: str | Path, store: Store, *, progress: bool = True) -> Ing
                              "message": o.message})
         messages += [{"level": "warning", "doc_id": o.doc_id, "file": o.file, "message": w}
                      for w in o.warnings]
-    status = "ok" if report.ok else ("partial" if any(
+    outcome = "ok" if report.ok else ("partial" if any(
         o.action != "failed" for o in report.outcomes) else "failed")
-    store.finish_run(run_id, status, report.summary(), messages)
+    store.finish_run(run_id, outcome, report.summary(), messages)
     return report
 
 

@@ -55,7 +55,8 @@ def test_ingest_ok_then_status(make_case, tmp_path, capsys):
     store = str(tmp_path / "s.db")
     assert main(["ingest", str(folder), "--store", store, "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "testcase: 2 documents (2 added)" in out and "0 failed" in out
+    assert "testcase: 2 documents (2 added), 0 failed" in out
+    assert "in store: 2 documents, 4 turns" in out
     assert main(["ingest", str(folder), "--store", store, "--quiet"]) == 0
     assert "(2 unchanged)" in capsys.readouterr().out
     assert main(["status", "--store", store]) == 0
