@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -21,18 +22,39 @@ def test_help_and_version(capsys):
     assert info.value.code == 0
 
 
-@pytest.mark.parametrize("command", ["ingest", "status", "validate"])
+HELP = [["ingest"], ["status"], ["validate"], ["codebook"], ["codebook", "check"],
+        ["codebook", "show"], ["codebook", "test"], ["code"], ["export"],
+        ["export", "codings"]]
+
+
+@pytest.mark.parametrize("command", HELP, ids=" ".join)
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as info:
-        main([command, "--help"])
+        main([*command, "--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    assert f"usage: casekit {command}" in out and len(out.splitlines()) > 4
+    assert f"usage: casekit {' '.join(command)}" in out and len(out.splitlines()) > 3
 
 
 def test_every_subcommand_is_covered_by_the_help_test():
-    actions = [a for a in build_parser()._actions if a.dest == "command"]
-    assert set(actions[0].choices) == {"ingest", "status", "validate"}
+    def names(parser, prefix=()):
+        found = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found.append([*prefix, name])
+                    found += names(sub, (*prefix, name))
+        return found
+
+    assert sorted(names(build_parser())) == sorted(HELP)
+
+
+@pytest.mark.parametrize("argv", [["codebook"], ["export"]])
+def test_command_group_without_action_shows_help(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    assert "usage:" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [[], ["nonsense"], ["ingest", "--bogus"], ["ingest"],

@@ -1,46 +1,17 @@
-"""The project store: one embedded SQLite file. All of casekit's SQL lives here.
-
-Foreign keys are on, the journal is WAL, and every write is one transaction: a document
-is stored whole (text, segments, stale marks) or not at all. Reads return tidy pandas
-DataFrames.
-"""
+"""Cases, tranches, documents, their text versions and segments."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from casekit.errors import Msg, StoreError
-
-DEFAULT_STORE = "casekit.db"
-
-
-def now() -> str:
-    """Return the current UTC time as an ISO 8601 string (seconds)."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
-def _migrations() -> list[tuple[int, str]]:
-    """Return (version, SQL) for every migration shipped with casekit, in order."""
-    folder = resources.files("casekit") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
-
-
-SCHEMA_VERSION = max(v for v, _ in _migrations())
+from casekit.store.base import _case_filter, _sql_value, now
 
 
 @dataclass(frozen=True)
@@ -66,81 +37,8 @@ class SavedDocument:
     kept_codings: int = 0
 
 
-class Store:
-    """An open project store. Use as a context manager, or call :meth:`close`."""
-
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
-        self.path = Path(path)
-        if not create and not self.path.exists():
-            raise StoreError(f"{self.path}: {Msg.STORE_MISSING}")
-        if self.path.exists() and self.path.is_dir():
-            raise StoreError(f"{self.path}: is a folder, not a store file")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            if getattr(self, "_conn", None) is not None:
-                self._conn.close()
-            raise StoreError(f"{self.path}: {Msg.STORE_NOT_SQLITE.format(error=exc)}") from exc
-
-    # -- life cycle ------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the connection (checkpointing the WAL)."""
-        self._conn.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a block in one write transaction: all of it is stored, or none of it."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
-            self._conn.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        conn = self._conn
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-        current = self.schema_version
-        if current > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: " + Msg.STORE_NEWER.format(
-                found=current, known=SCHEMA_VERSION))
-        for version, sql in _migrations():
-            if version <= current:
-                continue
-            # executescript commits first, so the migration carries its own transaction.
-            try:
-                conn.executescript(
-                    f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES ({version}, '{now()}');"
-                    "\nCOMMIT;")
-            except sqlite3.Error:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-
-    @property
-    def schema_version(self) -> int:
-        """Return the schema version of the open store (0 for a new file)."""
-        row = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        return row[0] or 0
-
-    # -- cases -----------------------------------------------------------------------------
+class CorpusTables:
+    """Store methods for the corpus: cases, documents, texts and segments."""
 
     def save_case(self, case: Any) -> None:
         """Insert or update a case with its tranches and municipalities (one transaction)."""
@@ -291,37 +189,6 @@ class Store:
         if row is None:
             raise StoreError(f"document '{doc_id}' of case '{case_id}' is not in the store")
         return row[0]
-
-    # -- runs ------------------------------------------------------------------------------
-
-    def start_run(self, kind: str, case_id: str | None, parameters: dict[str, Any],
-                  software: dict[str, str]) -> int:
-        """Record the start of a run; return its id."""
-        with self.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO runs (kind, case_id, started_at, status, parameters, software)"
-                " VALUES (?,?,?,'running',?,?)",
-                (kind, case_id, now(), json.dumps(parameters, ensure_ascii=False),
-                 json.dumps(software)))
-            return int(cursor.lastrowid)
-
-    def finish_run(self, run_id: int, status: str, summary: dict[str, Any],
-                   messages: Sequence[dict[str, Any]] = ()) -> None:
-        """Record the end of a run, its summary and its per-document messages."""
-        with self.transaction() as conn:
-            conn.execute("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-                         (now(), status, json.dumps(summary, ensure_ascii=False), run_id))
-            conn.executemany(
-                "INSERT INTO run_messages (run_id, level, doc_id, file, line, message)"
-                " VALUES (?,?,?,?,?,?)",
-                [(run_id, m["level"], m.get("doc_id"), m.get("file"), m.get("line"),
-                  m["message"]) for m in messages])
-
-    # -- tables for analysis ---------------------------------------------------------------
-
-    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        return pd.read_sql_query(sql, self._conn, params=list(params))
-
     def cases(self) -> pd.DataFrame:
         """Return one row per case: id, title, language, tranches (in order), counts."""
         frame = self._frame(
@@ -411,97 +278,6 @@ class Store:
             " LEFT JOIN segments s ON s.document_id = d.id"
             f" {where} GROUP BY t.case_id, t.tranche_id ORDER BY t.case_id, t.position", params)
 
-    def codings(self, case_id: str | None = None, *, include_stale: bool = True
-                ) -> pd.DataFrame:
-        """Return codings with document metadata; ``stale`` marks those whose text changed."""
-        clauses, params = [], []
-        if case_id is not None:
-            clauses.append("d.case_id = ?")
-            params.append(case_id)
-        if not include_stale:
-            clauses.append("c.stale = 0")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._frame(
-            'SELECT d.case_id, d.doc_id, c.id AS coding_id, c.start, c."end", c.codebook_id,'
-            " c.code_id, c.coder, c.origin, c.status, c.unit, c.rule, c.matched, c.quote,"
-            " c.memo, c.text_version, c.stale, c.created_at, c.updated_at, d.tranche,"
-            " d.municipality, d.actor_role, d.kind AS doc_kind"
-            f" FROM codings c JOIN documents d ON d.id = c.document_id {where}"
-            ' ORDER BY d.case_id, d.doc_id, c.start, c."end", c.code_id', params)
-
-    def runs(self, case_id: str | None = None) -> pd.DataFrame:
-        """Return the recorded runs (newest first) with their summary as a dict."""
-        where, params = _case_filter("case_id", case_id)
-        frame = self._frame(
-            "SELECT id AS run_id, kind, case_id, started_at, finished_at, status, parameters,"
-            f" software, summary FROM runs {where} ORDER BY id DESC", params)
-        for column in ("parameters", "software", "summary"):
-            frame[column] = frame[column].map(json.loads)
-        return frame
-
-    def run_messages(self, run_id: int) -> pd.DataFrame:
-        """Return the messages (errors, warnings) recorded for a run."""
-        return self._frame(
-            "SELECT level, doc_id, file, line, message FROM run_messages WHERE run_id = ?"
-            " ORDER BY id", (run_id,))
-
-    # -- used by tests and later stages ----------------------------------------------------
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Run one read-only statement and return its rows (for checks and diagnostics)."""
-        if not sql.lstrip().upper().startswith(("SELECT", "PRAGMA", "WITH")):
-            raise StoreError("Store.execute only runs read-only statements")
-        return self._conn.execute(sql, params).fetchall()
-
-    def add_coding(self, case_id: str, doc_id: str, start: int, end: int, *, codebook_id: str,
-                   code_id: str, coder: str, origin: str = "manual",
-                   status: str = "accepted", rule: str | None = None,
-                   matched: str | None = None, unit: str | None = None, memo: str = "") -> int:
-        """Store one coding on the current text of a document; return its id.
-
-        Offsets are checked against the text; the coded passage is kept as ``quote``.
-        """
-        row = self._conn.execute(
-            "SELECT d.id, d.text_version, t.text FROM documents d JOIN document_texts t"
-            " ON t.document_id = d.id AND t.version = d.text_version"
-            " WHERE d.case_id = ? AND d.doc_id = ?", (case_id, doc_id)).fetchone()
-        if row is None:
-            raise StoreError(f"document '{doc_id}' of case '{case_id}' is not in the store")
-        if not 0 <= start < end <= len(row["text"]):
-            raise StoreError(f"{doc_id}: offsets {start}..{end} are outside the text "
-                             f"(0..{len(row['text'])})")
-        stamp = now()
-        with self.transaction() as conn:
-            cursor = conn.execute(
-                'INSERT INTO codings (document_id, start, "end", codebook_id, code_id, coder,'
-                " origin, status, unit, rule, matched, quote, memo, text_version, created_at,"
-                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (row["id"], start, end, codebook_id, code_id, coder, origin, status, unit,
-                 rule, matched, row["text"][start:end], memo, row["text_version"], stamp,
-                 stamp))
-            coding_id = int(cursor.lastrowid)
-            conn.execute(
-                "INSERT INTO audit (at, actor, action, table_name, row_id, after)"
-                " VALUES (?,?,?,?,?,?)",
-                (stamp, coder, "add", "codings", coding_id,
-                 json.dumps({"doc_id": doc_id, "start": start, "end": end,
-                             "code_id": code_id, "origin": origin, "status": status})))
-        return coding_id
-
-
-def _sql_value(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _case_filter(column: str, case_id: str | None) -> tuple[str, list[Any]]:
-    if case_id is None:
-        return "", []
-    return f"WHERE {column} = ?", [case_id]
-
 
 def _expand_attributes(frame: pd.DataFrame) -> pd.DataFrame:
     """Turn the JSON ``attributes`` column into one column per attribute."""
@@ -511,12 +287,3 @@ def _expand_attributes(frame: pd.DataFrame) -> pd.DataFrame:
         if column not in frame.columns:
             frame[column] = extra[column].fillna("")
     return frame
-
-
-def open_store(path: str | Path = DEFAULT_STORE, *, create: bool = False) -> Store:
-    """Open a project store; by default it must exist (``create=True`` makes a new one).
-
-    Returns a :class:`Store`; raises :class:`~casekit.errors.StoreError` when the file is
-    missing (and not to be created), is not a casekit store, or is from a newer casekit.
-    """
-    return Store(path, create=create)

@@ -1,49 +1,24 @@
-"""The ``casekit`` command: parses arguments and calls the API, nothing more.
-
-Exit codes: 0 everything worked, 1 some inputs failed (reported), 2 usage error.
-"""
+"""``casekit ingest``, ``status`` and ``validate``: the corpus commands."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from casekit import __version__
 from casekit.case import load_case, load_manifest, unlisted_files
-from casekit.errors import CasekitError, InputError, StoreError, UsageError
+from casekit.cli.common import EXIT_FAILED, EXIT_OK, add_store, store_path
+from casekit.errors import CasekitError, InputError, UsageError
 from casekit.ingest import IngestReport, find_cases, ingest_case
 from casekit.readers import read_document
 from casekit.segment import segment_document
-from casekit.store import DEFAULT_STORE, Store, open_store
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from casekit.store import Store, open_store
 
 
-def _default_store() -> str:
-    return os.environ.get("CASEKIT_STORE", DEFAULT_STORE)
-
-
-def _add_store(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", default=None, metavar="PATH",
-        help=f"project store file (default: $CASEKIT_STORE or ./{DEFAULT_STORE})")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser for every casekit command."""
-    parser = argparse.ArgumentParser(
-        prog="casekit",
-        description="Qualitative case studies of public governance: ingest interview and "
-                    "policy corpora into a project store, code them and report on them.",
-        epilog="Exit codes: 0 ok, 1 some inputs failed, 2 usage error.")
-    parser.add_argument("--version", action="version", version=f"casekit {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    """Add the corpus commands to the casekit parser."""
     ingest = commands.add_parser(
         "ingest", help="read, segment and store the documents of one or more cases",
         description="Read every document a case's manifest lists, split it into speaker "
@@ -55,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ingest every case folder under --corpora")
     ingest.add_argument("--corpora", default="corpora", metavar="DIR",
                         help="where case folders live (default: corpora)")
-    _add_store(ingest)
+    add_store(ingest)
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
 
     status = commands.add_parser(
@@ -63,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show what the store holds: cases, and per tranche the documents, "
                     "turns, paragraphs, sentences and words.")
     status.add_argument("--case", metavar="CASE_ID", help="only this case")
-    _add_store(status)
+    add_store(status)
 
     validate = commands.add_parser(
         "validate", help="check a case folder without storing anything",
@@ -73,7 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
                           help="case folder (corpora/<case_id>) or case id")
     validate.add_argument("--corpora", default="corpora", metavar="DIR",
                           help="where case folders live (default: corpora)")
-    return parser
 
 
 def _case_dirs(names: Sequence[str], corpora: str) -> list[Path]:
@@ -125,7 +99,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         raise UsageError("name a case folder to ingest, or use --all")
     failed = False
-    with Store(args.store or _default_store()) as store:
+    with Store(store_path(args)) as store:
         for case_dir in dirs:
             report = ingest_case(case_dir, store, progress=not args.quiet)
             _print_report(report)
@@ -135,7 +109,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Run ``casekit status``; return the exit code."""
-    with open_store(args.store or _default_store()) as store:
+    with open_store(store_path(args)) as store:
         if args.case:
             store.require_case(args.case)
         cases = store.cases()
@@ -147,7 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         table = store.status(args.case)
         codings = store.codings(args.case)
         stale = int(codings["stale"].sum()) if len(codings) else 0
-    print(f"Store: {args.store or _default_store()}")
+    print(f"Store: {store_path(args)}")
     for case in cases.itertuples():
         print(f"\n{case.case_id}: {case.title} ({case.documents} documents, "
               f"{case.words:,} words)")
@@ -198,28 +172,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+
+
 COMMANDS = {"ingest": cmd_ingest, "status": cmd_status, "validate": cmd_validate}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``casekit`` command; return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    try:
-        return COMMANDS[args.command](args)
-    except (UsageError, StoreError) as exc:
-        print(f"casekit {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except CasekitError as exc:
-        print(f"casekit {args.command}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

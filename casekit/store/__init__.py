@@ -1,0 +1,31 @@
+"""The project store: one embedded SQLite file. All of casekit's SQL lives in this package.
+
+Foreign keys are on, the journal is WAL, and every write is one transaction: a document
+is stored whole (text, segments, stale marks) or not at all. Reads return tidy pandas
+DataFrames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casekit.store.base import DEFAULT_STORE, SCHEMA_VERSION, StoreBase, now
+from casekit.store.coding import CodingTables
+from casekit.store.corpus import CorpusTables, DocumentState, SavedDocument
+
+
+class Store(CodingTables, CorpusTables, StoreBase):
+    """An open project store. Use as a context manager, or call :meth:`close`."""
+
+
+def open_store(path: str | Path = DEFAULT_STORE, *, create: bool = False) -> Store:
+    """Open a project store; by default it must exist (``create=True`` makes a new one).
+
+    Returns a :class:`Store`; raises :class:`~casekit.errors.StoreError` when the file is
+    missing (and not to be created), is not a casekit store, or is from a newer casekit.
+    """
+    return Store(path, create=create)
+
+
+__all__ = ["DEFAULT_STORE", "SCHEMA_VERSION", "DocumentState", "SavedDocument", "Store",
+           "now", "open_store"]
