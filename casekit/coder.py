@@ -275,7 +275,7 @@ class ExampleFailure:
                 f"\"{self.example.text}\" -> {what}")
 
 
-def test_examples(codebook: Codebook) -> tuple[int, list[ExampleFailure]]:
+def run_examples(codebook: Codebook) -> tuple[int, list[ExampleFailure]]:
     """Run every example of a codebook; return (examples run, failures).
 
     A ``match`` example passes when the code or one of its subcodes is proposed; a

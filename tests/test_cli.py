@@ -164,3 +164,82 @@ def test_python_dash_m_casekit(tmp_path):
                              str(tmp_path / "none.db")], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 2
+
+
+# -- coding commands ---------------------------------------------------------------------------
+
+MINI = "tests/data/mini_codebook.yaml"
+
+
+def test_codebook_check_show_and_test(tmp_path, capsys, monkeypatch):
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    assert main(["codebook", "check", MINI]) == 0
+    assert "OK (mini 1.0, 4 codes" in capsys.readouterr().out
+    assert main(["codebook", "show", MINI, "--language", "en"]) == 0
+    assert "NPM.value  Value for money" in capsys.readouterr().out
+    assert main(["codebook", "test", MINI]) == 0
+    assert "11 of 11 examples pass" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\ntitle: X\nversion: '1'\ncodes:\n  - id: A\n    name: A\n"
+                   "    rules: {regex: ['(']}\n")
+    assert main(["codebook", "check", str(bad)]) == 1
+    assert "bad.yaml:7:" in capsys.readouterr().out
+    assert main(["codebook", "test", str(bad)]) == 1
+    assert main(["codebook", "check", str(tmp_path / "none.yaml")]) == 2
+    failing = tmp_path / "failing.yaml"
+    original = (REPO / MINI).read_text()
+    assert "- Vi spiste middag." in original
+    failing.write_text(original.replace("- Vi spiste middag.", "- Målstyring er bra."))
+    assert main(["codebook", "test", str(failing)]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_code_and_export(make_case, tmp_path, capsys, monkeypatch):
+    from tests.conftest import REPO
+
+    store = str(tmp_path / "s.db")
+    main(["ingest", str(make_case()), "--store", store, "--quiet"])
+    monkeypatch.chdir(REPO)
+    assert main(["code", "testcase", "--codebook", MINI, "--store", store, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "testcase: 2 documents, 2 coded, 0 unchanged, 0 failed" in out
+    assert main(["code", "--all", "--codebook", MINI, "--store", store, "--quiet"]) == 0
+    assert "0 coded, 2 unchanged" in capsys.readouterr().out
+    out_file = tmp_path / "codings.xlsx"
+    assert main(["export", "codings", "testcase", "--out", str(out_file), "--store",
+                 store]) == 0
+    assert out_file.exists() and "codings" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "code", "message"), [
+    (["code", "testcase", "--codebook", "nope.yaml"], 2, "no such codebook file"),
+    (["code", "nocase", "--codebook", MINI], 2, "case 'nocase' is not in the store"),
+    (["code", "--codebook", MINI], 2, "name the cases to code"),
+    (["export", "codings", "nocase", "--out", "x.csv"], 2, "not in the store"),
+    (["export", "codings", "testcase", "--out", "x.json"], 2, "unknown export format"),
+])
+def test_coding_command_errors(argv, code, message, make_case, tmp_path, capsys, monkeypatch):
+    from tests.conftest import REPO
+
+    store = str(tmp_path / "s.db")
+    main(["ingest", str(make_case()), "--store", store, "--quiet"])
+    monkeypatch.chdir(REPO)
+    capsys.readouterr()
+    assert main([*argv, "--store", store]) == code
+    assert message in capsys.readouterr().err
+
+
+def test_code_with_invalid_codebook_exits_1(make_case, tmp_path, capsys):
+    store = str(tmp_path / "s.db")
+    main(["ingest", str(make_case()), "--store", store, "--quiet"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n")
+    assert main(["code", "testcase", "--codebook", str(bad), "--store", store]) == 1
+    assert "bad.yaml" in capsys.readouterr().out
+
+
+def test_code_without_store_is_a_usage_error(tmp_path, capsys):
+    assert main(["code", "x", "--codebook", str(tmp_path / "a.yaml"), "--store",
+                 str(tmp_path / "none.db")]) == 2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from casekit.cli.common import EXIT_FAILED, EXIT_OK, add_store, store_path
 from casekit.codebook import Codebook, CodebookError, check
-from casekit.coder import test_examples
+from casekit.coder import run_examples
 from casekit.coding import code_case
 from casekit.errors import UsageError
 from casekit.export import FORMATS, codings_frame, write_table
@@ -105,7 +105,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     """Run ``casekit codebook test``; return the exit code."""
     failed = False
     for codebook in _load(args.paths):
-        run, failures = test_examples(codebook)
+        run, failures = run_examples(codebook)
         print(f"{codebook.path}: {run - len(failures)} of {run} examples pass")
         for failure in failures:
             print(f"  FAIL {codebook.path}:{failure}")

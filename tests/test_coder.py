@@ -1,0 +1,211 @@
+"""The auto-coder: glob index, every rule kind, Norwegian forms, exclusions, units, examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from casekit.codebook import Codebook
+from casekit.coder import CompiledCodebook, Unit, run_examples
+from casekit.matching import GlobIndex, glob_kind
+from casekit.nlp import lemmatizer, pipeline
+from tests.conftest import REPO
+
+MINI = REPO / "tests" / "data" / "mini_codebook.yaml"
+
+
+@pytest.fixture(scope="module")
+def coder() -> CompiledCodebook:
+    return CompiledCodebook(Codebook.load(MINI))
+
+
+def coded(coder, text, language="nb"):
+    """Return (code_id, coded text) for every proposal."""
+    return [(p.code_id, text[p.start:p.end]) for p in coder.code_text(text, language)]
+
+
+# -- glob index ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("glob", "kind"), [
+    ("mål", "exact"), ("samskap*", "prefix"), ("*medvirkning", "suffix"),
+    ("*indikator*", "infix"), ("sam*ing", "regex"), ("m?l", "regex")])
+def test_glob_kinds(glob, kind):
+    assert glob_kind(glob) == kind
+
+
+def test_glob_index_lookup():
+    index = GlobIndex()
+    for n, glob in enumerate(["mål", "samskap*", "*medvirkning", "*indikator*", "sam*ing",
+                              "m?l"]):
+        index.add(glob, n)
+    assert sorted(index.lookup("mål")) == [0, 5]
+    assert index.lookup("samskapingsprosess") == [1]
+    assert index.lookup("brukermedvirkning") == [2]
+    assert index.lookup("medvirkning") == [2]  # the star may be empty
+    assert index.lookup("resultatindikatorene") == [3]
+    assert index.lookup("indikator") == [3]
+    assert index.lookup("samordning") == [4]
+    assert index.lookup("mel") == [5]
+    assert index.lookup("kommune") == []
+
+
+def test_glob_index_cost_does_not_depend_on_pattern_count():
+    index = GlobIndex()
+    for n in range(5000):
+        index.add(f"ord{n}*", n)
+    assert sorted(index.lookup("ord4321abc")) == [4, 43, 432, 4321]
+    assert len(index._lengths["prefix"]) == 4  # "ord0".."ord4999": four lengths, not 5000
+
+
+# -- lemmatizer --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("language", "word", "lemma"), [
+    ("nb", "kommunene", "kommune"), ("nb", "nettverkene", "nettverk"),
+    ("nb", "målstyringen", "målstyring"), ("nb", "samskapingsprosessene", "samskapingsprosess"),
+    ("nb", "Mål-", "mål"), ("nn", "kommunane", "kommune"), ("nn", "innbyggjarane", "innbyggjar"),
+    ("en", "partnerships", "partnership"), ("nb", "2025", "2025")])
+def test_lemmatizer(language, word, lemma):
+    assert lemmatizer(language)(word.lower()) == lemma
+
+
+def test_pipeline_component_sets_lemmas_and_sentences():
+    doc = pipeline("nb")("Kommunene samarbeider. Nettverkene vokser.")
+    assert [t.lemma_ for t in doc if t.is_alpha] == ["kommune", "samarbeide", "nettverk",
+                                                      "vokse"]
+    assert len(list(doc.sents)) == 2
+
+
+# -- rule kinds --------------------------------------------------------------------------------
+
+def test_lemma_rule_catches_inflection_and_compounds(coder):
+    text = "Målstyringen fungerer. Resultatindikatorene er nye. Vi effektiviserte driften."
+    assert [c for c, _ in coded(coder, text)] == ["NPM", "NPM", "NPM"]
+
+
+def test_surface_rule(coder):
+    assert ("NPG", "Vi har IKT-samarbeidet.") in coded(coder, "Vi har IKT-samarbeidet.")
+
+
+def test_regex_rule_crosses_word_boundaries(coder):
+    proposals = coder.code_text("Mål- og resultatstyringen sitter i veggene.")
+    rules = {h.rule.label for p in proposals if p.code_id == "NPM" for h in p.hits}
+    assert "regex:mål- og resultatstyring\\w*" in rules
+    assert "lemma:resultatstyring" in rules
+
+
+def test_phrase_with_gap_and_its_limits(coder):
+    assert [c for c, _ in coded(coder, "Vi klarte å nå det viktige målet.")].count(
+        "NPM.goals") == 1
+    hits = [h for p in coder.code_text("Hva får vi egentlig igjen for pengene?")
+            for h in p.hits if h.rule.kind == "phrase"]
+    assert [h.matched for h in hits] == ["får vi egentlig igjen for"]
+    # Three words between is more than the gap of two; a sentence end stops a phrase.
+    assert not any(h.rule.kind == "phrase" for p in coder.code_text(
+        "Hva får vi nå egentlig igjen for det?") for h in p.hits)
+    assert not any(h.rule.kind == "phrase" for p in coder.code_text(
+        "Du får. Igjen for det.") for h in p.hits)
+
+
+def test_token_pattern(coder):
+    proposals = coder.code_text("Tiltaket sparte 40 kroner per innbygger.")
+    hit = next(h for p in proposals for h in p.hits if h.rule.kind == "pattern")
+    assert hit.matched == "40 kroner"
+
+
+def test_pattern_on_lemma(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("id: p\ntitle: P\nversion: '1'\ncodes:\n  - id: T\n    name: T\n"
+                    "    rules:\n      pattern: [[{LEMMA: kommune}, {LEMMA: samarbeide}]]\n")
+    compiled = CompiledCodebook(Codebook.load(path))
+    assert [p.code_id for p in compiled.code_text("Kommunene samarbeidet godt.")] == ["T"]
+
+
+def test_exclusion_vetoes_the_whole_unit(coder):
+    text = "Målene er klare. Hun scoret to mål i kampen. Bærekraftsmålene er viktige."
+    assert coded(coder, text) == [("NPM.goals", "Målene er klare.")]
+
+
+def test_exclusion_phrase(coder):
+    assert coded(coder, "Mobil nettdekning og samarbeid er dårlig.") == []
+    assert coded(coder, "Samarbeid er bra.") == [("NPG", "Samarbeid er bra.")]
+
+
+def test_english_and_nynorsk(coder):
+    assert coded(coder, "We need better performance indicators.", "en") == [
+        ("NPM", "We need better performance indicators.")]
+    assert coded(coder, "Kommunane samarbeider godt.", "nn") == [
+        ("NPG", "Kommunane samarbeider godt.")]
+
+
+# -- units -------------------------------------------------------------------------------------
+
+def test_coded_span_is_the_whole_unit_of_the_code(coder):
+    text = "Første setning her. Vi sparte 40 kroner.\n\nNy paragraf om målene."
+    result = coded(coder, text)
+    assert ("NPM.value", "Første setning her. Vi sparte 40 kroner.") in result  # paragraph
+    assert ("NPM.goals", "Ny paragraf om målene.") in result  # sentence
+
+
+def test_turn_unit_and_fallback_to_paragraph(coder):
+    text = "Vi samarbeider mye. Det går bra.\n\nNoe annet."
+    units = {"sentence": [Unit(0, 19, 1), Unit(20, 32, 2), Unit(34, 44, 3)],
+             "paragraph": [Unit(0, 32, 1), Unit(34, 44, 2)],
+             "turn": [Unit(0, 44, 1)]}
+    proposals = coder.propose(text, "nb", units)
+    assert [(p.code_id, p.unit, p.start, p.end) for p in proposals] == [("NPG", "turn", 0, 44)]
+    proposals = coder.propose(text, "nb", {**units, "turn": []})
+    assert [(p.code_id, p.unit, p.start, p.end) for p in proposals] == [
+        ("NPG", "paragraph", 0, 32)]
+
+
+def test_skipped_units_get_no_proposals_but_still_veto(coder):
+    text = "Målene er satt. Målene er nye."
+    units = {"sentence": [Unit(0, 15, 1, skip=True), Unit(16, 30, 2)], "paragraph": [],
+             "turn": []}
+    assert [(p.code_id, p.seq) for p in coder.propose(text, "nb", units)] == [("NPM.goals", 2)]
+
+
+def test_hits_in_no_unit_are_ignored(coder):
+    text = "Forsker: Målene?"
+    units = {"sentence": [Unit(9, 16, 1)], "paragraph": [], "turn": []}
+    assert [p.start for p in coder.propose(text, "nb", units)] == [9]
+    assert coder.propose(text, "nb", {"sentence": [Unit(0, 3, 1)], "paragraph": [],
+                                      "turn": []}) == []
+
+
+def test_one_proposal_per_code_and_unit_with_all_evidence(coder):
+    proposals = coder.code_text("Målstyringen og resultatindikatorene henger sammen.")
+    (npm,) = [p for p in proposals if p.code_id == "NPM"]
+    assert [h.matched for h in npm.hits] == ["Målstyringen", "resultatindikatorene"]
+    assert npm.rule == "lemma:målstyr*"
+    assert npm.matched == "Målstyringen | resultatindikatorene"
+
+
+def test_empty_and_punctuation_only_text(coder):
+    assert coder.code_text(" ") == []
+    assert coder.code_text("!!! ...") == []
+
+
+def test_type_cache_is_shared_across_texts(coder):
+    coder.code_text("Nettverket vokser.")
+    size = len(coder._types["nb"])
+    coder.code_text("Nettverket vokser.")
+    assert len(coder._types["nb"]) == size
+
+
+# -- examples as tests -------------------------------------------------------------------------
+
+def test_fixture_examples_pass():
+    run, failures = run_examples(Codebook.load(MINI))
+    assert run == 11 and failures == []
+
+
+def test_failing_examples_are_reported_with_what_fired(tmp_path):
+    text = MINI.read_text().replace("no_match: [Hun scoret to mål i kampen.]",
+                                    "no_match: [Målet er nådd.]")
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    run, failures = run_examples(Codebook.load(path))
+    (failure,) = failures
+    assert failure.code_id == "NPM.goals" and failure.expected == "no_match"
+    assert "lemma:mål = 'Målet'" in str(failure)
+    assert "should not be coded" in str(failure)
