@@ -515,8 +515,10 @@ def _parse_rule(kind: str, item: Any, items: Any, index: int, code_id: str, veto
             problems.add(items, index, f"{label}: a phrase needs at least two words (use "
                                        "lemma or surface for one)")
             return None
-        if any(not w.strip("*?") for w in words):
-            problems.add(items, index, f"{label}: a phrase word is only wildcards")
+        alternatives = [a for w in words for a in w.split("|")]
+        if any(not a.strip("*?") for a in alternatives):
+            problems.add(items, index, f"{label}: a phrase word (or one of its | alternatives) "
+                                       "is only wildcards; use gap for words in between")
             return None
         value = " ".join(words)
     return Rule(code_id, kind, value, gap=gap, veto=veto, index=index, line=line)

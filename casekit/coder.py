@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LOWER
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER
 from spacy.matcher import Matcher
+from spacy.tokens import Doc
 
 from casekit.codebook import Codebook, Example, Rule
-from casekit.matching import GlobIndex
+from casekit.matching import GlobIndex, glob_kind, required_literals
 from casekit.nlp import Lemmatizer, lemmatizer, tokenizer_pipeline
 from casekit.segment import segment_document
 
@@ -77,10 +78,20 @@ class _TypeInfo:
     lemma: str
     terms: tuple[int, ...]
     phrase_elements: frozenset[tuple[int, int]]
+    # True when the type can start a hit: a term, or the anchor word of a phrase.
+    trigger: bool
+    # True when the type is a literal some token pattern needs (the Matcher runs near it).
+    anchor: bool
+    # Regexes that cannot match without this type: they are run near it.
+    regexes: tuple[int, ...]
 
-    @property
-    def interesting(self) -> bool:
-        return bool(self.terms or self.phrase_elements)
+
+# Irregular forms ("fikk" → "få", "gikk" → "gå") are short; longer words inflect by suffix.
+_ALWAYS_LEMMATIZE = 7
+# How far (in tokens) the Matcher looks around an anchor when no sentence end is nearer.
+_WINDOW = 40
+# Tags of what a word type can be to a rule (payloads in the one glob index).
+_LEMMA, _SURFACE, _PHRASE, _REGEX, _NEEDS_LEMMA, _ANCHOR, _ANCHOR_LEMMA = range(7)
 
 
 class CompiledCodebook:
@@ -89,37 +100,106 @@ class CompiledCodebook:
     def __init__(self, codebook: Codebook) -> None:
         self.codebook = codebook
         self.rules: list[Rule] = [r for c in codebook.codes for r in (*c.rules, *c.exclude)]
-        self._lemma = GlobIndex()
-        self._surface = GlobIndex()
-        self._phrase_words = GlobIndex()
-        self._phrases: dict[int, tuple[int, ...]] = {}
-        self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        # One index answers, for a word type, every way it matters to any rule; a type is
+        # looked up once (twice when its lemma differs from its form) and then cached.
+        self._index = GlobIndex()
+        self._phrases: dict[int, int] = {}  # rule → number of words
+        self._phrase_anchor: dict[int, int] = {}  # rule → position of its anchor word
+        self._regexes: dict[int, re.Pattern[str]] = {}
+        self._scan_regexes: list[int] = []  # regexes without a literal: scanned in full
         self._patterns: list[int] = []
+        self._unanchored = False
         for rid, rule in enumerate(self.rules):
-            if rule.kind == "lemma":
-                self._lemma.add(rule.value, rid)
-            elif rule.kind == "surface":
-                self._surface.add(rule.value, rid)
-            elif rule.kind == "phrase":
-                words = rule.value.split()
-                for position, word in enumerate(words):
-                    self._phrase_words.add(word, (rid, position))
-                self._phrases[rid] = tuple(range(len(words)))
-            elif rule.kind == "regex":
-                self._regexes.append((rid, re.compile(rule.value, re.IGNORECASE)))
-            elif rule.kind == "pattern":
-                self._patterns.append(rid)
+            getattr(self, f"_compile_{rule.kind}")(rid, rule)
+        self._needs_lemma_attr = any(
+            "LEMMA" in {k.upper() for k in spec} for rid in self._patterns
+            for spec in self.rules[rid].value)
         self._types: dict[str, dict[int, _TypeInfo]] = defaultdict(dict)
         self._matchers: dict[str, Matcher] = {}
+
+    # -- compiling each rule kind ------------------------------------------------------------
+
+    def _needs_lemma(self, glob: str, rid: int) -> None:
+        # A long word inflects by its ending, so prefix and infix globs find on its form
+        # what they would on its lemma; exact and suffix globs need the lemma
+        # ("målstyringen" for "*styring"). Lemmatizing an unseen word costs ~20 µs, so
+        # long words are lemmatized only when they contain such a glob's literal.
+        core = _core(glob)
+        if glob_kind(glob) in ("exact", "suffix", "regex") and len(core) >= 3:
+            self._index.add(f"*{core}*", (_NEEDS_LEMMA, rid))
+
+    def _compile_lemma(self, rid: int, rule: Rule) -> None:
+        self._index.add(rule.value, (_LEMMA, rid))
+        self._needs_lemma(rule.value, rid)
+
+    def _compile_surface(self, rid: int, rule: Rule) -> None:
+        self._index.add(rule.value, (_SURFACE, rid))
+
+    def _compile_phrase(self, rid: int, rule: Rule) -> None:
+        words = rule.value.split()
+        for position, word in enumerate(words):
+            for alternative in word.split("|"):
+                self._index.add(alternative, (_PHRASE, (rid, position)))
+                self._needs_lemma(alternative, rid)
+        self._phrases[rid] = len(words)
+        # The phrase is tried only where its most specific word occurs ("igjen" rather
+        # than "for" in "få igjen for"), then matched outwards in both directions.
+        self._phrase_anchor[rid] = max(range(len(words)), key=lambda p: (
+            min(len(_core(a)) for a in words[p].split("|")), -p))
+
+    def _compile_regex(self, rid: int, rule: Rule) -> None:
+        self._regexes[rid] = re.compile(rule.value, re.IGNORECASE)
+        # The regex is run only near word types containing one of its required literals
+        # (the longest word inside each), or near a required symbol token such as "§".
+        literals = required_literals(rule.value, minimum=1)
+        triggers = []
+        for literal in literals or ():
+            word = max(re.findall(r"\w+", literal) or [""], key=len)
+            symbols = [c for c in literal if not c.isalnum() and not c.isspace()]
+            if len(word) >= 3:
+                triggers.append(f"*{word.lower()}*")
+            elif len(symbols) == len(literal.strip()) and symbols:
+                triggers.append(symbols[0])
+            else:
+                triggers = []
+                break
+        if not triggers:
+            self._scan_regexes.append(rid)
+            return
+        for glob in triggers:
+            self._index.add(glob, (_REGEX, rid))
+
+    def _compile_pattern(self, rid: int, rule: Rule) -> None:
+        self._patterns.append(rid)
+        for value in _pattern_lemmas(rule.value):
+            self._needs_lemma(value, rid)
+        anchor = _anchor(rule.value)
+        if anchor is None:
+            self._unanchored = True  # spaCy's Matcher then runs over whole documents
+            return
+        tag = _ANCHOR_LEMMA if anchor[0] == "lemma" else _ANCHOR
+        for value in anchor[1]:
+            self._index.add(value, (tag, rid))
 
     # -- types -----------------------------------------------------------------------------
 
     def _type_info(self, lower: str, lemmatize: Lemmatizer) -> _TypeInfo:
-        lemma = lemmatize(lower)
         core = lower.strip("-–'’")
-        terms = set(self._lemma.lookup(lemma)) | set(self._surface.lookup(core))
-        elements = set(self._phrase_words.lookup(lemma)) | set(self._phrase_words.lookup(core))
-        return _TypeInfo(lemma, tuple(sorted(terms)), frozenset(elements))
+        on_form = self._index.lookup(core)
+        if len(core) <= _ALWAYS_LEMMATIZE or any(t == _NEEDS_LEMMA for t, _ in on_form):
+            lemma = lemmatize(lower)
+        else:
+            lemma = core
+        on_lemma = on_form if lemma == core else self._index.lookup(lemma)
+        terms = {v for t, v in on_lemma if t == _LEMMA} | {v for t, v in on_form
+                                                            if t == _SURFACE}
+        elements = frozenset(v for t, v in (*on_form, *on_lemma) if t == _PHRASE)
+        regexes = tuple(sorted({v for t, v in on_form if t == _REGEX}))
+        anchor = any(t == _ANCHOR for t, _ in on_form) or any(
+            t == _ANCHOR_LEMMA for t, _ in on_lemma)
+        trigger = bool(terms) or any(position == self._phrase_anchor[rid]
+                                     for rid, position in elements)
+        return _TypeInfo(lemma, tuple(sorted(terms)), elements, trigger, anchor, regexes)
 
     def _matcher(self, language: str) -> Matcher:
         if language not in self._matchers:
@@ -131,22 +211,40 @@ class CompiledCodebook:
 
     # -- matching --------------------------------------------------------------------------
 
-    def __call__(self, text: str, language: str) -> list[Hit]:
-        """Return every hit of every rule (and exclusion) in ``text``, in text order."""
+    def __call__(self, text: str, language: str,
+                 sentences: Sequence[tuple[int, int]] | None = None) -> list[Hit]:
+        """Return every hit of every rule (and exclusion) in ``text``, in text order.
+
+        With the text's sentence spans, a regex is run only on the sentences around the
+        words it needs (its hits could not cross a sentence end anyway); without them, on
+        the paragraphs around those words.
+        """
         nlp = tokenizer_pipeline(language)
         doc = nlp.make_doc(text)
         hits: list[Hit] = []
+        near: dict[int, list[int]] = {}
         if len(doc):
-            hits += self._token_hits(doc, language)
-        for rid, pattern in self._regexes:
-            for m in pattern.finditer(text):
-                if m.end() > m.start():
-                    hits.append(Hit(self.rules[rid], m.start(), m.end(), m.group()))
+            hits += self._token_hits(doc, text, language, near)
+        for rid in self._scan_regexes:
+            hits += self._regex_hits(rid, text, [(0, len(text))])
+        if near:
+            starts = [s for s, _ in sentences] if sentences else None
+            for rid, offsets in near.items():
+                windows = (_sentences_around(sentences, starts, offsets) if sentences
+                           else _paragraphs_around(text, offsets))
+                hits += self._regex_hits(rid, text, windows)
         hits.sort(key=lambda h: (h.start, h.end))
         return hits
 
-    def _token_hits(self, doc, language: str) -> list[Hit]:
-        array = doc.to_array([LOWER, IDX, IS_PUNCT, IS_SPACE])
+    def _regex_hits(self, rid: int, text: str, windows: list[tuple[int, int]]) -> list[Hit]:
+        pattern, rule = self._regexes[rid], self.rules[rid]
+        return [Hit(rule, m.start(), m.end(), m.group()) for start, end in windows
+                for m in pattern.finditer(text, start, end) if m.end() > m.start()]
+
+    def _token_hits(self, doc: Doc, text: str, language: str,
+                    near: dict[int, list[int]]) -> list[Hit]:
+        # Everything per token stays in numpy; Python only visits tokens that matter.
+        array = doc.to_array([LOWER, IDX, LENGTH, IS_PUNCT, IS_SPACE])
         types, inverse = np.unique(array[:, 0], return_inverse=True)
         cache = self._types[language]
         lemmatize = lemmatizer(language)
@@ -157,63 +255,99 @@ class CompiledCodebook:
             if info is None:
                 info = cache[h] = self._type_info(strings[h], lemmatize)
             infos.append(info)
-        interesting = np.fromiter((i.interesting for i in infos), bool, len(infos))
+        starts = array[:, 1].tolist()
+        ends = (array[:, 1] + array[:, 2]).tolist()
+        wordlike = ~(array[:, 3].astype(bool) | array[:, 4].astype(bool))
+        barrier = np.isin(array[:, 0], [strings[b] for b in _BARRIERS])
         hits: list[Hit] = []
-        rules, text = self.rules, doc.text
-        wordlike = ~(array[:, 2].astype(bool) | array[:, 3].astype(bool))
-        for i in np.flatnonzero(interesting[inverse]).tolist():
+        rules = self.rules
+        has_regex = np.fromiter((bool(i.regexes) for i in infos), bool, len(infos))
+        for i in np.flatnonzero(has_regex[inverse]).tolist():
+            for rid in infos[inverse[i]].regexes:
+                near.setdefault(rid, []).append(starts[i])
+        triggers = np.fromiter((i.trigger for i in infos), bool, len(infos))
+        for i in np.flatnonzero(triggers[inverse]).tolist():
             info = infos[inverse[i]]
-            token = doc[i]
-            start, end = token.idx, token.idx + len(token.text)
+            start, end = starts[i], ends[i]
             for rid in info.terms:
                 hits.append(Hit(rules[rid], start, end, text[start:end]))
             for rid, position in info.phrase_elements:
-                if position == 0:
-                    last = self._phrase_end(doc, i, rid, infos, inverse, wordlike)
-                    if last is not None:
-                        stop = doc[last].idx + len(doc[last].text)
-                        hits.append(Hit(rules[rid], start, stop, text[start:stop]))
+                if position == self._phrase_anchor[rid]:
+                    span = self._phrase_span(i, rid, position, infos, inverse, wordlike,
+                                             barrier)
+                    if span is not None:
+                        first, last = starts[span[0]], ends[span[1]]
+                        hits.append(Hit(rules[rid], first, last, text[first:last]))
         if self._patterns:
-            hits += self._pattern_hits(doc, language, infos, inverse)
+            hits += self._pattern_hits(doc, text, language, infos, inverse, starts, ends,
+                                       barrier)
         return hits
 
-    def _phrase_end(self, doc, first: int, rid: int, infos: Sequence[_TypeInfo],
-                    inverse: np.ndarray, wordlike: np.ndarray) -> int | None:
-        """Return the index of the phrase's last token when it continues from ``first``."""
+    def _phrase_span(self, anchor: int, rid: int, position: int,
+                     infos: Sequence[_TypeInfo], inverse: np.ndarray, wordlike: np.ndarray,
+                     barrier: np.ndarray) -> tuple[int, int] | None:
+        """Return (first, last) token of a phrase matched outwards from its anchor word."""
+        last = self._phrase_walk(anchor, rid, position, 1, infos, inverse, wordlike, barrier)
+        if last is None:
+            return None
+        first = self._phrase_walk(anchor, rid, position, -1, infos, inverse, wordlike,
+                                  barrier)
+        return None if first is None else (first, last)
+
+    def _phrase_walk(self, i: int, rid: int, position: int, step: int,
+                     infos: Sequence[_TypeInfo], inverse: np.ndarray, wordlike: np.ndarray,
+                     barrier: np.ndarray) -> int | None:
+        """Match the phrase's words after (step 1) or before (step -1) the word at ``i``.
+
+        Each next word may come after up to ``gap`` other words; a sentence end stops the
+        phrase. Returns the token index of the phrase's end in that direction, or None.
+        """
         gap = self.rules[rid].gap
-        position, i = 1, first
-        needed = len(self._phrases[rid])
-        while position < needed:
+        stop = self._phrases[rid] if step == 1 else -1
+        size = len(inverse)
+        position += step
+        while position != stop:
             skipped = 0
-            j = i + 1
-            while j < len(doc):
+            j = i + step
+            while 0 <= j < size:
                 if not wordlike[j]:
-                    if doc[j].text in _BARRIERS:
+                    if barrier[j]:
                         return None
-                    j += 1
+                    j += step
                     continue
                 if (rid, position) in infos[inverse[j]].phrase_elements:
                     break
                 skipped += 1
                 if skipped > gap:
                     return None
-                j += 1
+                j += step
             else:
                 return None
-            i, position = j, position + 1
+            i, position = j, position + step
         return i
 
-    def _pattern_hits(self, doc, language: str, infos: Sequence[_TypeInfo],
-                      inverse: np.ndarray) -> list[Hit]:
-        # Lemmas are set from the type cache in one array operation, not token by token.
+    def _pattern_hits(self, doc: Doc, text: str, language: str, infos: Sequence[_TypeInfo],
+                      inverse: np.ndarray, starts: list[int], ends: list[int],
+                      barrier: np.ndarray) -> list[Hit]:
         strings = doc.vocab.strings
-        lemmas = np.array([strings.add(i.lemma) for i in infos], dtype="uint64")[inverse]
-        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+        if self._unanchored:
+            windows = [(0, len(doc))]
+        else:
+            anchors = np.fromiter((i.anchor for i in infos), bool, len(infos))[inverse]
+            windows = _windows(np.flatnonzero(anchors), np.flatnonzero(barrier), len(doc))
+            if not windows:
+                return []
+        if self._needs_lemma_attr:
+            # Lemmas are set from the type cache in one array operation, not token by token.
+            lemmas = np.array([strings.add(i.lemma) for i in infos], dtype="uint64")[inverse]
+            doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+        matcher = self._matcher(language)
         hits = []
-        for match_id, start, end in self._matcher(language)(doc):
-            rid = int(strings[match_id][1:])
-            span = doc[start:end]
-            hits.append(Hit(self.rules[rid], span.start_char, span.end_char, span.text))
+        for first, last in windows:
+            for span in matcher(doc[first:last], as_spans=True):
+                rid = int(span.label_[1:])
+                start, end = starts[span.start], ends[span.end - 1]
+                hits.append(Hit(self.rules[rid], start, end, text[start:end]))
         return hits
 
     # -- proposals -------------------------------------------------------------------------
@@ -230,7 +364,11 @@ class CompiledCodebook:
             kind: ([u.start for u in items], items) for kind, items in units.items()}
         found: dict[tuple[str, str, int], Proposal] = {}
         vetoed: set[tuple[str, str, int]] = set()
-        for hit in self(text, language):
+        sentences = located.get("sentence")
+        spans = [(u.start, u.end) for u in units.get("sentence", [])] or None
+        for hit in self(text, language, spans):
+            if sentences and sentences[0] and not _within_one(sentences, hit):
+                continue  # a phrase or regex running over a sentence end is not one
             code = self.codebook[hit.rule.code_id]
             kind = code.unit if units.get(code.unit) else "paragraph"
             if kind not in located:
@@ -256,6 +394,97 @@ class CompiledCodebook:
         units = {kind: [Unit(s.start, s.end, s.seq) for s in segmentation.of_kind(kind)]
                  for kind in ("sentence", "paragraph", "turn")}
         return self.propose(text, language, units)
+
+
+def _core(glob: str) -> str:
+    """Return what a word must contain for its lemma to match ``glob``.
+
+    The longest literal run of the glob, less a final letter when it is long: inflected
+    forms may drop a lemma's last vowel ("samarbeidde" for "samarbeide").
+    """
+    core = max(glob.replace("?", "*").split("*"), key=len)
+    return core[:-1] if len(core) > 4 else core
+
+
+def _anchor(pattern: list[dict]) -> tuple[str, set[str]] | None:
+    """Return ("lower"|"lemma", values) of a required literal token in a pattern, or None.
+
+    A token spec is required unless its OP allows zero (``?``, ``*``, ``!``, ``{0,n}``).
+    """
+    for spec in pattern:
+        op = str(spec.get("OP", "1"))
+        if op in ("?", "*", "!") or op.startswith("{0") or op.startswith("{,"):
+            continue
+        for key, value in spec.items():
+            kind = {"LOWER": "lower", "ORTH": "lower", "TEXT": "lower", "NORM": "lower",
+                    "LEMMA": "lemma"}.get(key.upper())
+            if kind is None:
+                continue
+            if isinstance(value, str):
+                return kind, {value.lower()}
+            if isinstance(value, dict) and isinstance(value.get("IN"), list) and value["IN"]:
+                return kind, {str(v).lower() for v in value["IN"]}
+    return None
+
+
+def _within_one(sentences: tuple[list[int], list[Unit]], hit: Hit) -> bool:
+    """Return True when the hit starts and ends inside the same sentence."""
+    starts, items = sentences
+    index = bisect.bisect_right(starts, hit.start) - 1
+    return index >= 0 and hit.end <= items[index].end
+
+
+def _sentences_around(sentences: Sequence[tuple[int, int]], starts: list[int],
+                      offsets: list[int]) -> list[tuple[int, int]]:
+    """Return the distinct sentences (in order) that contain the offsets."""
+    chosen = set()
+    for offset in offsets:
+        index = bisect.bisect_right(starts, offset) - 1
+        if index >= 0 and offset < sentences[index][1]:
+            chosen.add(index)
+    return [sentences[i] for i in sorted(chosen)]
+
+
+def _paragraphs_around(text: str, offsets: list[int]) -> list[tuple[int, int]]:
+    """Return the merged paragraphs (between blank lines) that contain the offsets."""
+    windows: list[tuple[int, int]] = []
+    for offset in sorted(offsets):
+        if windows and offset < windows[-1][1]:
+            continue
+        start = text.rfind("\n\n", 0, offset)
+        end = text.find("\n\n", offset)
+        windows.append((start + 2 if start >= 0 else 0, end if end >= 0 else len(text)))
+    return windows
+
+
+def _windows(anchors: np.ndarray, barriers: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Return merged token windows around anchors, each reaching to the nearest sentence
+    end on both sides (at most ``_WINDOW`` tokens away)."""
+    windows: list[tuple[int, int]] = []
+    for i in anchors.tolist():
+        at = int(np.searchsorted(barriers, i))
+        left = int(barriers[at - 1]) + 1 if at > 0 else 0
+        right = int(barriers[at]) + 1 if at < len(barriers) else size
+        left, right = max(left, i - _WINDOW), min(right, i + _WINDOW + 1)
+        if windows and left <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], right))
+        else:
+            windows.append((left, right))
+    return windows
+
+
+def _pattern_lemmas(pattern: list[dict]) -> list[str]:
+    """Return the literal LEMMA values of a token pattern (strings and IN lists)."""
+    found = []
+    for spec in pattern:
+        for key, value in spec.items():
+            if key.upper() != "LEMMA":
+                continue
+            if isinstance(value, str):
+                found.append(value.lower())
+            elif isinstance(value, dict):
+                found += [v.lower() for v in value.get("IN", []) if isinstance(v, str)]
+    return found
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _LONG_SENTENCE = 600
 
 # Bump when segmentation changes, so stored documents are segmented again on next ingest.
-SEGMENTER_VERSION = "1"
+SEGMENTER_VERSION = "2"
+_OPENERS = "([{«“‘\"'"
 
 
 @dataclass(frozen=True)
@@ -272,8 +273,16 @@ def find_sentences(text: str, paragraphs: Sequence[tuple[int, int]],
     texts = (text[s:e] for s, e in paragraphs)
     for index, doc in enumerate(nlp.pipe(texts, batch_size=256)):
         offset = paragraphs[index][0]
-        for sent in doc.sents:
-            s, e = offset + sent.start_char, offset + sent.end_char
+        spans = [[offset + sent.start_char, offset + sent.end_char] for sent in doc.sents]
+        for this, following in zip(spans, spans[1:], strict=False):
+            # spaCy keeps punctuation after a full stop with the sentence before it; an
+            # opening bracket or quote ("... begynne. (ler) Og ...") opens the next one.
+            end = this[1]
+            while end > this[0] and text[end - 1] in _OPENERS + " ":
+                end -= 1
+            if end > this[0] and end < this[1]:
+                this[1], following[0] = end, end
+        for s, e in spans:
             for piece in _split_long(text, s, e):
                 ps, pe = piece
                 while ps < pe and text[ps].isspace():

@@ -209,3 +209,36 @@ def test_failing_examples_are_reported_with_what_fired(tmp_path):
     assert failure.code_id == "NPM.goals" and failure.expected == "no_match"
     assert "lemma:mål = 'Målet'" in str(failure)
     assert "should not be coded" in str(failure)
+
+
+@pytest.mark.parametrize(("pattern", "literal"), [
+    (r"mål- og resultatstyring\w*", "mål- og resultatstyring"), (r"\bKOSTRA\b", "kostra"),
+    (r"(a|b)xyz", "xyz"), (r"sam(?:arbeid|handling)", None), (r"a|b", None),
+    (r"(?:mål|resultat)styring", None), (r"ab", None), (r"\d+", None)])
+def test_required_literal(pattern, literal):
+    from casekit.matching import required_literal
+
+    assert required_literal(pattern) == literal
+
+
+@pytest.mark.parametrize(("pattern", "literals"), [
+    (r"sam(?:arbeid|handling)", ("samarbeid", "samhandling")),
+    (r"(?:mål|resultat)styring", ("målstyring", "resultatstyring")),
+    # The parser factors "se" out of sent|seint; the set is followed through it.
+    (r"\b(kom|inviter\w*)\s+for\s+(sent|seint)\b", ("seint", "sent")),
+    (r"\b(alt|ramma)\s+er\s+(satt|bestemt)\b", ("bestemt", "satt")),
+    (r"samarbeid|partnerskap", ("partnerskap", "samarbeid")),
+    (r"\bfree[ds]?[- ]up|\btime\s+freed", ("free", "time"))])
+def test_required_literals(pattern, literals):
+    from casekit.matching import required_literals
+
+    assert required_literals(pattern) == literals
+
+
+def test_regex_is_skipped_only_where_it_cannot_match(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("id: r\ntitle: R\nversion: '1'\ncodes:\n  - id: K\n    name: K\n"
+                    "    rules:\n      regex: ['KOSTRA-?tall\\w*']\n")
+    compiled = CompiledCodebook(Codebook.load(path))
+    assert [p.code_id for p in compiled.code_text("Vi ser på kostratallene.")] == ["K"]
+    assert compiled.code_text("Vi ser på tallene.") == []

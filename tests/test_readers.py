@@ -685,3 +685,15 @@ def test_srt_garbage(tmp_path: Path) -> None:
     path = tmp_path / "bad.srt"
     path.write_text("Dette er bare vanlig tekst, ikke teksting.\n", encoding="utf-8")
     expect_error_prefix(path, Msg.SUBTITLE_UNREADABLE.format(kind="SRT", error=""))
+
+
+def test_pdf_sentence_over_a_page_break_stays_one_paragraph(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "brudd.pdf", [["Saksbehandlerne bruker mye tid på"],
+                                             ["manuell registrering av søknader."],
+                                             ["Ny side med ny setning."]])
+    result = read_document(path)
+    assert result.text == ("Saksbehandlerne bruker mye tid på\nmanuell registrering av "
+                           "søknader.\n\nNy side med ny setning.")
+    assert [p.number for p in result.pages] == [1, 2, 3]
+    assert [result.text[p.start:p.end] for p in result.pages][1] == (
+        "manuell registrering av søknader.")

@@ -198,3 +198,13 @@ def test_offsets_are_valid_on_a_long_transcript():
     for s in seg.segments:
         assert 0 <= s.start < s.end <= len(text)
         assert text[s.start:s.end] == text[s.start:s.end].strip()
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("Hvor skal jeg begynne. (ler) Og jeg har jobbet her lenge.",
+     ["Hvor skal jeg begynne.", "(ler) Og jeg har jobbet her lenge."]),
+    ("Nei! «Aldri» sa hun.", ["Nei!", "«Aldri» sa hun."]),
+    ("Han sa: «Nei.» Så gikk han.", ["Han sa: «Nei.»", "Så gikk han."])])
+def test_opening_brackets_and_quotes_start_the_next_sentence(text, sentences):
+    seg = segment_document(text, kind="memo", language="nb")
+    assert [text[s.start:s.end] for s in seg.of_kind("sentence")] == sentences

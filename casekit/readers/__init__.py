@@ -88,14 +88,18 @@ class TextBuilder:
         self._parts: list[str] = []
         self._length = 0
 
-    def add(self, block: str) -> tuple[int, int] | None:
-        """Append a block; return its ``(start, end)`` in the final text, or None if empty."""
+    def add(self, block: str, separator: str = "\n\n") -> tuple[int, int] | None:
+        """Append a block; return its ``(start, end)`` in the final text, or None if empty.
+
+        Blocks are joined by a blank line; ``separator="\n"`` continues the paragraph
+        (a sentence running over a PDF page break).
+        """
         block = normalise_text(block)
         if not block:
             return None
         if self._parts:
-            self._parts.append("\n\n")
-            self._length += 2
+            self._parts.append(separator)
+            self._length += len(separator)
         start = self._length
         self._parts.append(block)
         self._length += len(block)
@@ -103,6 +107,10 @@ class TextBuilder:
 
     def __len__(self) -> int:
         return self._length
+
+    def endswith(self, chars: str) -> bool:
+        """Return True when the text so far ends with one of ``chars``."""
+        return bool(self._parts) and self._parts[-1][-1:] in chars
 
     def text(self) -> str:
         """Return the text assembled so far."""

@@ -18,6 +18,8 @@ from typing import Any
 from casekit.errors import Msg, ReadError
 from casekit.readers import PageSpan, ReadResult, TextBuilder
 
+# Characters after which a page's last line has ended its sentence.
+_SENTENCE_END = ".!?:;»”\")]…"
 # Justified text is laid out with wide word gaps that extraction turns into runs of spaces.
 _SPACE_RUN = re.compile(r"[ \t]{2,}")
 # A gap counts as a paragraph break above this multiple of the usual line spacing.
@@ -58,7 +60,12 @@ def read_pdf(path: Path) -> ReadResult:
         except Exception as exc:  # one damaged page should not lose the others
             warnings.append(f"page {number} could not be read: {type(exc).__name__}")
             continue
-        span = builder.add(_SPACE_RUN.sub(" ", text))
+        text = _SPACE_RUN.sub(" ", text).strip()
+        # A sentence that runs over the page break ("... bruker mye tid på" / "manuell
+        # registrering ...") stays one paragraph: join with a line break, not a blank line.
+        continues = (spans and text[:1].islower()
+                     and not builder.endswith(_SENTENCE_END))
+        span = builder.add(text, separator="\n" if continues else "\n\n")
         if span is not None:  # empty pages get no span, but later numbers stay true
             spans.append(PageSpan(number, *span))
     if not spans:
