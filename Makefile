@@ -1,5 +1,5 @@
 # casekit: the two commands the README starts with.
-#   make demo   set up .venv, then ingest the demo corpora
+#   make demo   set up .venv, then ingest and code the demo corpora
 #   make test   set up .venv with test tools, then lint and run the whole test suite
 # A stamp file re-installs when pyproject.toml changes.
 
@@ -26,6 +26,7 @@ setup: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/casekit ingest --all
+	$(BIN)/casekit code --all --codebook codebooks/*.yaml
 	$(BIN)/casekit status
 
 lint: $(VENV)/.installed-test

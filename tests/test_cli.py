@@ -207,6 +207,9 @@ def test_code_and_export(make_case, tmp_path, capsys, monkeypatch):
     assert "testcase: 2 documents, 2 coded, 0 unchanged, 0 failed" in out
     assert main(["code", "--all", "--codebook", MINI, "--store", store, "--quiet"]) == 0
     assert "0 coded, 2 unchanged" in capsys.readouterr().out
+    assert main(["status", "--store", store]) == 0
+    out = capsys.readouterr().out
+    assert "codings:" in out and "mini" in out and "proposed" in out
     out_file = tmp_path / "codings.xlsx"
     assert main(["export", "codings", "testcase", "--out", str(out_file), "--store",
                  store]) == 0

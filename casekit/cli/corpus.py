@@ -119,7 +119,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print("The store holds no cases yet (run 'casekit ingest').")
             return EXIT_OK
         table = store.status(args.case)
-        codings = store.codings(args.case)
+        codings = store.coding_summary(args.case)
         stale = int(codings["stale"].sum()) if len(codings) else 0
     print(f"Store: {store_path(args)}")
     for case in cases.itertuples():
@@ -129,6 +129,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         total = rows[["documents", "turns", "paragraphs", "sentences", "words"]].sum()
         rows = pd.concat([rows, pd.DataFrame([{"tranche": "total", "label": "", **total}])])
         print(rows.to_string(index=False))
+        coded = codings[codings["case_id"] == case.case_id].drop(columns=["case_id"])
+        if len(coded):
+            print("\ncodings:")
+            print(coded.to_string(index=False))
     if stale:
         print(f"\n{stale} coding(s) are stale: their document's text changed since coding.")
     return EXIT_OK

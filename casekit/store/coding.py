@@ -46,6 +46,18 @@ class CodingTables:
             f" FROM codings c JOIN documents d ON d.id = c.document_id {where}"
             ' ORDER BY d.case_id, d.doc_id, c.start, c."end", c.code_id', params)
 
+    def coding_summary(self, case_id: str | None = None) -> pd.DataFrame:
+        """Return codings counted per case, codebook, origin and status (stale separately)."""
+        where, params = ("WHERE d.case_id = ?", [case_id]) if case_id else ("", [])
+        return self._frame(
+            "SELECT d.case_id, c.codebook_id, c.origin,"
+            " SUM(c.status = 'proposed') AS proposed, SUM(c.status = 'accepted') AS accepted,"
+            " SUM(c.status = 'rejected') AS rejected, SUM(c.stale) AS stale,"
+            " COUNT(DISTINCT c.code_id) AS codes"
+            f" FROM codings c JOIN documents d ON d.id = c.document_id {where}"
+            " GROUP BY d.case_id, c.codebook_id, c.origin"
+            " ORDER BY d.case_id, c.codebook_id, c.origin", params)
+
     # -- codebooks -------------------------------------------------------------------------
 
     def save_codebook(self, codebook: Any) -> int:
