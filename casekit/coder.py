@@ -191,8 +191,12 @@ class CompiledCodebook:
         else:
             lemma = core
         on_lemma = on_form if lemma == core else self._index.lookup(lemma)
-        terms = {v for t, v in on_lemma if t == _LEMMA} | {v for t, v in on_form
-                                                            if t == _SURFACE}
+        # A lemma rule also accepts a long word's own form: simplemma sometimes mangles an
+        # unknown compound ("fagnettverket" → "fagnettverke"). Short words keep to their
+        # lemma, since that is where noun/verb homographs live ("bruker": user, or uses).
+        by_form = on_form if len(core) > _ALWAYS_LEMMATIZE else ()
+        terms = {v for t, v in (*on_lemma, *by_form) if t == _LEMMA} | {
+            v for t, v in on_form if t == _SURFACE}
         elements = frozenset(v for t, v in (*on_form, *on_lemma) if t == _PHRASE)
         regexes = tuple(sorted({v for t, v in on_form if t == _REGEX}))
         anchor = any(t == _ANCHOR for t, _ in on_form) or any(
