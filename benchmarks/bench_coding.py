@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/bench_coding.py [--words 1000000] [--codebook PATH]
 
 The corpus is built from the demo case: its documents are copied until there are at
-least ``--words`` words. A real Norwegian corpus keeps producing new word types because
-compounds are written as one word, so every copy after the first joins some words with
-others of the vocabulary into new compounds (deterministically); the distinct types are
-reported. Units (sentences, paragraphs, turns) are made first, as ingest stores them.
+least ``--words`` words (the required figures). Copies repeat the demo's ~4,000 word types,
+so a second run (the ``stress_`` figures) uses a corpus in which every copy after the first
+joins some words with others of the vocabulary into new compounds, deterministically, as a
+real Norwegian corpus keeps producing new word types; there the cost of meeting a word for
+the first time (lemmatizing it, looking it up) shows. Units (sentences, paragraphs, turns)
+are made first, as ingest stores them.
 
 Measured on the same texts:
 - ``casekit_words_per_s``: the compiled codebook proposing codings for every document
@@ -64,15 +66,19 @@ def demo_documents() -> list[tuple[str, str, str]]:
             for r in rows]
 
 
-def build_corpus(words: int) -> list[tuple[str, str, str]]:
-    """Return documents copied from the demo until ``words``, later copies with new compounds."""
+def build_corpus(words: int, new_compounds: bool = False) -> list[tuple[str, str, str]]:
+    """Return documents copied from the demo until ``words``.
+
+    With ``new_compounds``, every copy after the first joins some words with others of
+    the vocabulary, so that new word types keep coming as in a real Norwegian corpus.
+    """
     base = demo_documents()
     vocabulary = sorted({w.lower() for text, _, _ in base for w in _WORD.findall(text)})
     corpus, total, copy = [], 0, 0
     while total < words:
         rng = random.Random(copy)
         for text, kind, language in base:
-            if copy:
+            if copy and new_compounds:
                 text = _WORD.sub(lambda m, r=rng: m.group() + r.choice(vocabulary)
                                  if r.random() < 0.12 else m.group(), text)
             corpus.append((text, kind, language))
@@ -128,6 +134,10 @@ def scaled(codebook_path: Path, factor: int = 10) -> Codebook:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as f:
         YAML().dump(data, f)
     return Codebook.load(f.name)
+
+
+def _types(corpus) -> int:
+    return len({w.lower() for text, _, _ in corpus for w in re.findall(r"\w+", text)})
 
 
 def time_casekit(codebook: Codebook, corpus, units) -> float:
@@ -195,12 +205,13 @@ def main() -> None:
     parser.add_argument("--codebook", type=Path,
                         default=REPO / "codebooks" / "governance_logics.yaml")
     parser.add_argument("--no-store", action="store_true", help="skip the end-to-end run")
+    parser.add_argument("--no-stress", action="store_true",
+                        help="skip the run on a corpus with ever new compounds")
     args = parser.parse_args()
     codebook = Codebook.load(args.codebook)
     corpus = build_corpus(args.words)
     words = sum(count_words(text) for text, _, _ in corpus)
     units = [units_of(*doc) for doc in corpus]
-    types = len({w.lower() for text, _, _ in corpus for w in re.findall(r"\w+", text)})
 
     # Both sides need spaCy's lexemes for every new word; whichever ran first would pay
     # for creating them, so create them before anything is timed. simplemma loads its
@@ -220,7 +231,7 @@ def main() -> None:
     result = {
         "words": words,
         "documents": len(corpus),
-        "distinct_types": types,
+        "distinct_types": _types(corpus),
         "codebook": f"{codebook.id} {codebook.version}",
         "rules": sum(len(c.rules) + len(c.exclude) for c in codebook.codes),
         "rules_scaled": sum(len(c.rules) + len(c.exclude) for c in big.codes),
@@ -233,6 +244,19 @@ def main() -> None:
         "peak_rss_mb": round(peak),
         "lemmatizer_load_s": round(load_s, 2),
     }
+    del segments, units
+    if not args.no_stress:
+        stress = build_corpus(args.words, new_compounds=True)
+        stress_units = [units_of(*doc) for doc in stress]
+        time_tokenizer(stress)
+        stress_tok = time_tokenizer(stress)
+        stress_casekit = time_casekit(codebook, stress, stress_units)
+        result.update({
+            "stress_distinct_types": _types(stress),
+            "stress_casekit_words_per_s": round(words / stress_casekit),
+            "stress_tokenizer_words_per_s": round(words / stress_tok),
+            "stress_casekit_over_tokenizer_time": round(stress_casekit / stress_tok, 2),
+        })
     if not args.no_store:
         result["casekit_store_words_per_s"] = round(words / time_store(codebook, corpus,
                                                                        words))

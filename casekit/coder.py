@@ -249,7 +249,8 @@ class CompiledCodebook:
                     near: dict[int, list[int]]) -> list[Hit]:
         # Everything per token stays in numpy; Python only visits tokens that matter.
         array = doc.to_array([LOWER, IDX, LENGTH, IS_PUNCT, IS_SPACE])
-        types, inverse = np.unique(array[:, 0], return_inverse=True)
+        types, inverse, counts = np.unique(array[:, 0], return_inverse=True,
+                                           return_counts=True)
         cache = self._types[language]
         lemmatize = lemmatizer(language)
         strings = doc.vocab.strings
@@ -269,14 +270,16 @@ class CompiledCodebook:
         for i in np.flatnonzero(has_regex[inverse]).tolist():
             for rid in infos[inverse[i]].regexes:
                 near.setdefault(rid, []).append(starts[i])
-        triggers = np.fromiter((i.trigger for i in infos), bool, len(infos))
+        anchors = self._phrase_anchors(infos, counts.tolist())
+        triggers = np.fromiter((bool(i.terms) or not anchors.isdisjoint(i.phrase_elements)
+                                for i in infos), bool, len(infos))
         for i in np.flatnonzero(triggers[inverse]).tolist():
             info = infos[inverse[i]]
             start, end = starts[i], ends[i]
             for rid in info.terms:
                 hits.append(Hit(rules[rid], start, end, text[start:end]))
             for rid, position in info.phrase_elements:
-                if position == self._phrase_anchor[rid]:
+                if (rid, position) in anchors:
                     span = self._phrase_span(i, rid, position, infos, inverse, wordlike,
                                              barrier)
                     if span is not None:
@@ -286,6 +289,25 @@ class CompiledCodebook:
             hits += self._pattern_hits(doc, text, language, infos, inverse, starts, ends,
                                        barrier)
         return hits
+
+    def _phrase_anchors(self, infos: Sequence[_TypeInfo], counts: list[int]
+                        ) -> set[tuple[int, int]]:
+        """Return, per phrase that can occur in this document, its rarest word position.
+
+        A phrase with a word that does not occur at all is not tried; the others are
+        tried only where their least frequent word (in this document) stands.
+        """
+        occurrences: dict[tuple[int, int], int] = defaultdict(int)
+        for info, count in zip(infos, counts, strict=True):
+            for element in info.phrase_elements:
+                occurrences[element] += count
+        best: dict[int, tuple[int, int]] = {}
+        for (rid, position), count in occurrences.items():
+            if rid not in best or count < best[rid][0]:
+                best[rid] = (count, position)
+        return {(rid, position) for rid, (_, position) in best.items()
+                if sum(1 for p in range(self._phrases[rid]) if (rid, p) in occurrences)
+                == self._phrases[rid]}
 
     def _phrase_span(self, anchor: int, rid: int, position: int,
                      infos: Sequence[_TypeInfo], inverse: np.ndarray, wordlike: np.ndarray,

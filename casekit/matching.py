@@ -51,10 +51,12 @@ class GlobIndex:
             defaultdict(list))
         self._regex_lengths: dict[str, set[int]] = {"prefix": set(), "suffix": set()}
         self._regex: list[tuple[re.Pattern[str], Hashable]] = []
-        # The first two letters of every infix literal: most positions of a word start
-        # none, and are passed over without trying every literal length there.
+        # The first three letters of every infix literal: most positions of a word start
+        # none, and are passed over without trying every literal length there. Literals
+        # of one or two letters are few and looked up directly.
         self._infix_starts: set[str] = set()
-        self._infix_short = False
+        self._infix_short: set[int] = set()
+        self._infix_long: list[int] = []
 
     def add(self, glob: str, payload: Hashable) -> None:
         """Index ``glob`` (lower-cased) with ``payload``."""
@@ -78,8 +80,11 @@ class GlobIndex:
         if kind != "exact":
             self._lengths[kind].add(len(core))
         if kind == "infix":
-            self._infix_starts.add(core[:2])
-            self._infix_short |= len(core) < 2
+            if len(core) >= 3:
+                self._infix_starts.add(core[:3])
+                self._infix_long = sorted({*self._infix_long, len(core)})
+            else:
+                self._infix_short.add(len(core))
 
     def __bool__(self) -> bool:
         return bool(self._regex or self._regex_by_prefix or self._regex_by_suffix) or any(
@@ -99,12 +104,16 @@ class GlobIndex:
             if n <= size:
                 found += suffix.get(word[size - n:], ())
         if infix:
-            lengths = self._lengths["infix"]
+            long_lengths = self._infix_long
             starts = self._infix_starts
             for i in range(size):
-                if not self._infix_short and word[i:i + 2] not in starts:
+                for n in self._infix_short:
+                    hit = infix.get(word[i:i + n]) if i + n <= size else None
+                    if hit:
+                        found += hit
+                if word[i:i + 3] not in starts:
                     continue
-                for n in lengths:
+                for n in long_lengths:
                     if i + n <= size:
                         hit = infix.get(word[i:i + n])
                         if hit:
