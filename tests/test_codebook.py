@@ -173,3 +173,12 @@ def test_governance_logics_has_the_four_logics():
     assert top == ["TPA", "NPM", "NPG", "SAMSKAPING"]
     for logic in top:
         assert len(cb.children(logic)) >= 4, logic
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_codebook_examples_all_pass(path):
+    from casekit.coder import run_examples
+
+    run, failures = run_examples(Codebook.load(path))
+    assert run >= 100
+    assert not failures, "\n".join(str(f) for f in failures[:10])

@@ -242,3 +242,46 @@ def test_regex_is_skipped_only_where_it_cannot_match(tmp_path):
     compiled = CompiledCodebook(Codebook.load(path))
     assert [p.code_id for p in compiled.code_text("Vi ser på kostratallene.")] == ["K"]
     assert compiled.code_text("Vi ser på tallene.") == []
+
+
+def _compiled(tmp_path, rules: str) -> CompiledCodebook:
+    path = tmp_path / "c.yaml"
+    path.write_text("id: c\ntitle: C\nversion: '1'\ncodes:\n  - id: X\n    name: X\n"
+                    f"    rules:\n{rules}")
+    return CompiledCodebook(Codebook.load(path))
+
+
+def test_phrase_word_alternatives(tmp_path):
+    compiled = _compiled(tmp_path, "      phrase: ['alle|de to|tre|fire kommun*']\n")
+    for text in ("Alle fire kommunene var enige.", "De tre kommunane sa nei."):
+        assert [p.code_id for p in compiled.code_text(text)] == ["X"], text
+    assert compiled.code_text("Alle fem kommunene var enige.") == []
+
+
+def test_phrase_is_matched_outwards_from_its_rarest_word(tmp_path):
+    compiled = _compiled(tmp_path, "      phrase: [{text: 'vi må få til samskaping', "
+                                   "gap: 1}]\n")
+    text = "Vi må få til samskaping. Vi må få til mye. Vi må nå få til ekte samskaping."
+    hits = [h.matched for p in compiled.code_text(text) for h in p.hits]
+    assert hits == ["Vi må få til samskaping", "Vi må nå få til ekte samskaping"]
+
+
+def test_long_word_forms_back_up_the_lemmatizer(tmp_path):
+    compiled = _compiled(tmp_path, "      lemma: ['samhandl*']\n")
+    # simplemma reads "samhandler" as "samhandel" (trade); the word's form still counts.
+    assert lemmatizer("nb")("samhandler") == "samhandel"
+    assert [p.code_id for p in compiled.code_text("Kommunene samhandler godt.")] == ["X"]
+
+
+def test_short_homographs_keep_to_their_lemma(tmp_path):
+    compiled = _compiled(tmp_path, "      lemma: ['bruker']\n")
+    assert compiled.code_text("Hun bruker nettbanken.") == []  # the verb "uses"
+    assert [p.code_id for p in compiled.code_text("Brukerne klaget.")] == ["X"]
+
+
+def test_regex_runs_only_near_its_literal_but_finds_every_match(tmp_path):
+    compiled = _compiled(tmp_path, "      regex: ['kommune\\s*3[.,]0', '§\\s*\\d+']\n")
+    text = "Dette er kommune 3.0 i praksis. Se § 12. Ellers ingenting. Kommune 3,0 igjen."
+    assert [h.matched for p in compiled.code_text(text) for h in p.hits] == [
+        "kommune 3.0", "§ 12", "Kommune 3,0"]
+    assert compiled._scan_regexes == []  # both are triggered by word types
