@@ -77,9 +77,9 @@ class Unit:
 class _TypeInfo:
     lemma: str
     terms: tuple[int, ...]
-    phrase_elements: frozenset[tuple[int, int]]
-    # True when the type can start a hit: a term, or the anchor word of a phrase.
-    trigger: bool
+    # Phrase word positions this type can fill, numbered globally (see _phrase_offset).
+    phrase_elements: frozenset[int]
+    element_ids: np.ndarray
     # True when the type is a literal some token pattern needs (the Matcher runs near it).
     anchor: bool
     # Regexes that cannot match without this type: they are run near it.
@@ -104,13 +104,19 @@ class CompiledCodebook:
         # looked up once (twice when its lemma differs from its form) and then cached.
         self._index = GlobIndex()
         self._phrases: dict[int, int] = {}  # rule → number of words
-        self._phrase_anchor: dict[int, int] = {}  # rule → position of its anchor word
+        # Every phrase word position has a global number: offset of its phrase + position.
+        self._phrase_offset: dict[int, int] = {}
+        self._elements = 0
         self._regexes: dict[int, re.Pattern[str]] = {}
         self._scan_regexes: list[int] = []  # regexes without a literal: scanned in full
         self._patterns: list[int] = []
         self._unanchored = False
         for rid, rule in enumerate(self.rules):
             getattr(self, f"_compile_{rule.kind}")(rid, rule)
+        phrase_rules = sorted(self._phrase_offset, key=self._phrase_offset.get)
+        self._offsets = np.array([self._phrase_offset[r] for r in phrase_rules], np.int64)
+        self._lengths = [self._phrases[r] for r in phrase_rules]
+        self._element_rule = [r for r in phrase_rules for _ in range(self._phrases[r])]
         self._needs_lemma_attr = any(
             "LEMMA" in {k.upper() for k in spec} for rid in self._patterns
             for spec in self.rules[rid].value)
@@ -137,15 +143,13 @@ class CompiledCodebook:
 
     def _compile_phrase(self, rid: int, rule: Rule) -> None:
         words = rule.value.split()
+        self._phrase_offset[rid] = self._elements
         for position, word in enumerate(words):
             for alternative in word.split("|"):
-                self._index.add(alternative, (_PHRASE, (rid, position)))
+                self._index.add(alternative, (_PHRASE, self._elements + position))
                 self._needs_lemma(alternative, rid)
         self._phrases[rid] = len(words)
-        # The phrase is tried only where its most specific word occurs ("igjen" rather
-        # than "for" in "få igjen for"), then matched outwards in both directions.
-        self._phrase_anchor[rid] = max(range(len(words)), key=lambda p: (
-            min(len(_core(a)) for a in words[p].split("|")), -p))
+        self._elements += len(words)
 
     def _compile_regex(self, rid: int, rule: Rule) -> None:
         self._regexes[rid] = re.compile(rule.value, re.IGNORECASE)
@@ -201,9 +205,8 @@ class CompiledCodebook:
         regexes = tuple(sorted({v for t, v in on_form if t == _REGEX}))
         anchor = any(t == _ANCHOR for t, _ in on_form) or any(
             t == _ANCHOR_LEMMA for t, _ in on_lemma)
-        trigger = bool(terms) or any(position == self._phrase_anchor[rid]
-                                     for rid, position in elements)
-        return _TypeInfo(lemma, tuple(sorted(terms)), elements, trigger, anchor, regexes)
+        return _TypeInfo(lemma, tuple(sorted(terms)), elements,
+                         np.array(sorted(elements), dtype=np.int64), anchor, regexes)
 
     def _matcher(self, language: str) -> Matcher:
         if language not in self._matchers:
@@ -270,44 +273,52 @@ class CompiledCodebook:
         for i in np.flatnonzero(has_regex[inverse]).tolist():
             for rid in infos[inverse[i]].regexes:
                 near.setdefault(rid, []).append(starts[i])
-        anchors = self._phrase_anchors(infos, counts.tolist())
-        triggers = np.fromiter((bool(i.terms) or not anchors.isdisjoint(i.phrase_elements)
-                                for i in infos), bool, len(infos))
+        anchors, anchored = self._phrase_anchors(infos, counts)
+        triggers = anchored | np.fromiter((bool(i.terms) for i in infos), bool, len(infos))
         for i in np.flatnonzero(triggers[inverse]).tolist():
             info = infos[inverse[i]]
             start, end = starts[i], ends[i]
             for rid in info.terms:
                 hits.append(Hit(rules[rid], start, end, text[start:end]))
-            for rid, position in info.phrase_elements:
-                if (rid, position) in anchors:
-                    span = self._phrase_span(i, rid, position, infos, inverse, wordlike,
-                                             barrier)
-                    if span is not None:
-                        first, last = starts[span[0]], ends[span[1]]
-                        hits.append(Hit(rules[rid], first, last, text[first:last]))
+            for element in info.phrase_elements & anchors:
+                rid = self._element_rule[element]
+                position = element - self._phrase_offset[rid]
+                span = self._phrase_span(i, rid, position, infos, inverse, wordlike,
+                                         barrier)
+                if span is not None:
+                    first, last = starts[span[0]], ends[span[1]]
+                    hits.append(Hit(rules[rid], first, last, text[first:last]))
         if self._patterns:
             hits += self._pattern_hits(doc, text, language, infos, inverse, starts, ends,
                                        barrier)
         return hits
 
-    def _phrase_anchors(self, infos: Sequence[_TypeInfo], counts: list[int]
-                        ) -> set[tuple[int, int]]:
-        """Return, per phrase that can occur in this document, its rarest word position.
+    def _phrase_anchors(self, infos: Sequence[_TypeInfo], counts: np.ndarray
+                        ) -> tuple[frozenset[int], np.ndarray]:
+        """Return the anchor word position of every phrase that can occur in a document,
+        and which of the document's types fill an anchor.
 
-        A phrase with a word that does not occur at all is not tried; the others are
-        tried only where their least frequent word (in this document) stands.
+        A phrase with a word that does not occur at all is not tried; the others are tried
+        only where their least frequent word (in this document) stands, and matched
+        outwards from there.
         """
-        occurrences: dict[tuple[int, int], int] = defaultdict(int)
-        for info, count in zip(infos, counts, strict=True):
-            for element in info.phrase_elements:
-                occurrences[element] += count
-        best: dict[int, tuple[int, int]] = {}
-        for (rid, position), count in occurrences.items():
-            if rid not in best or count < best[rid][0]:
-                best[rid] = (count, position)
-        return {(rid, position) for rid, (_, position) in best.items()
-                if sum(1 for p in range(self._phrases[rid]) if (rid, p) in occurrences)
-                == self._phrases[rid]}
+        anchored = np.zeros(len(infos), bool)
+        sizes = np.fromiter((i.element_ids.size for i in infos), np.int64, len(infos))
+        if not self._elements or not sizes.any():
+            return frozenset(), anchored
+        ids = np.concatenate([i.element_ids for i in infos])
+        owners = np.repeat(np.arange(len(infos)), sizes)
+        occurrences = np.bincount(ids, weights=counts[owners], minlength=self._elements)
+        offsets = self._offsets
+        least = np.minimum.reduceat(occurrences, offsets)
+        anchors = []
+        for k in np.flatnonzero(least > 0).tolist():
+            first = offsets[k]
+            anchors.append(first + int(np.argmin(occurrences[first:first + self._lengths[k]])))
+        is_anchor = np.zeros(self._elements, bool)
+        is_anchor[anchors] = True
+        np.logical_or.at(anchored, owners, is_anchor[ids])
+        return frozenset(anchors), anchored
 
     def _phrase_span(self, anchor: int, rid: int, position: int,
                      infos: Sequence[_TypeInfo], inverse: np.ndarray, wordlike: np.ndarray,
@@ -329,6 +340,7 @@ class CompiledCodebook:
         phrase. Returns the token index of the phrase's end in that direction, or None.
         """
         gap = self.rules[rid].gap
+        element = self._phrase_offset[rid]
         stop = self._phrases[rid] if step == 1 else -1
         size = len(inverse)
         position += step
@@ -341,7 +353,7 @@ class CompiledCodebook:
                         return None
                     j += step
                     continue
-                if (rid, position) in infos[inverse[j]].phrase_elements:
+                if element + position in infos[inverse[j]].phrase_elements:
                     break
                 skipped += 1
                 if skipped > gap:
