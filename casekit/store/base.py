@@ -171,7 +171,13 @@ def _sql_value(value: Any) -> Any:
     return value
 
 
-def _case_filter(column: str, case_id: str | None) -> tuple[str, list[Any]]:
-    if case_id is None:
+def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """Return a WHERE clause and its parameters for the conditions whose value is not None."""
+    used = [(sql, value) for sql, value in conditions if value is not None]
+    if not used:
         return "", []
-    return f"WHERE {column} = ?", [case_id]
+    return "WHERE " + " AND ".join(sql for sql, _ in used), [value for _, value in used]
+
+
+def _case_filter(column: str, case_id: str | None) -> tuple[str, list[Any]]:
+    return _where((f"{column} = ?", case_id))

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from casekit.errors import StoreError
-from casekit.store.base import now
+from casekit.store.base import _where, now
 
 
 class CodingTables:
@@ -23,16 +23,8 @@ class CodingTables:
         rule, matched, n_hits, quote, memo, text_version, stale, times, tranche,
         municipality, actor_role, doc_kind, date, title, speaker, speaker_role.
         """
-        clauses, params = [], []
-        if case_id is not None:
-            clauses.append("d.case_id = ?")
-            params.append(case_id)
-        if codebook_id is not None:
-            clauses.append("c.codebook_id = ?")
-            params.append(codebook_id)
-        if not include_stale:
-            clauses.append("c.stale = 0")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(("d.case_id = ?", case_id), ("c.codebook_id = ?", codebook_id),
+                               ("c.stale = ?", None if include_stale else 0))
         turn = ("(SELECT s.{col} FROM segments s WHERE s.document_id = c.document_id"
                 ' AND s.kind = \'turn\' AND s.start <= c.start AND c.start < s."end")')
         return self._frame(
@@ -48,7 +40,7 @@ class CodingTables:
 
     def coding_summary(self, case_id: str | None = None) -> pd.DataFrame:
         """Return codings counted per case, codebook, origin and status (stale separately)."""
-        where, params = ("WHERE d.case_id = ?", [case_id]) if case_id else ("", [])
+        where, params = _where(("d.case_id = ?", case_id))
         return self._frame(
             "SELECT d.case_id, c.codebook_id, c.origin,"
             " SUM(c.status = 'proposed') AS proposed, SUM(c.status = 'accepted') AS accepted,"

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from casekit.errors import Msg, StoreError
-from casekit.store.base import _case_filter, _sql_value, now
+from casekit.store.base import _case_filter, _sql_value, _where, now
 
 
 @dataclass(frozen=True)
@@ -237,17 +237,8 @@ class CorpusTables:
         speaker_role, turn, paragraph, page, time_start, time_end, n_words, tranche,
         municipality, actor_role, doc_kind, date, language, and ``text``.
         """
-        clauses, params = [], []
-        if case_id is not None:
-            clauses.append("d.case_id = ?")
-            params.append(case_id)
-        if kind is not None:
-            clauses.append("s.kind = ?")
-            params.append(kind)
-        if doc_id is not None:
-            clauses.append("d.doc_id = ?")
-            params.append(doc_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = _where(("d.case_id = ?", case_id), ("s.kind = ?", kind),
+                               ("d.doc_id = ?", doc_id))
         text_col = (", substr(t.text, s.start + 1, s.\"end\" - s.start) AS text"
                     if with_text else "")
         frame = self._frame(
