@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from casekit import vocab
 from casekit.errors import CaseError, InputError, ManifestError, Msg
+from casekit.yamlnodes import plain, position
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -86,18 +87,6 @@ class DocumentSpec:
         }
 
 
-def _yaml_position(node: Any, key: str | int) -> tuple[int | None, int | None]:
-    """Return the 1-based (line, column) of ``key`` in a ruamel node, when it knows it."""
-    try:
-        if isinstance(key, int):
-            line, col = node.lc.item(key)
-        else:
-            line, col = node.lc.key(key)
-        return line + 1, col + 1
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return None, None
-
-
 def load_case(path: str | Path) -> Case:
     """Load and validate ``<path>/case.yaml``; return the :class:`Case`.
 
@@ -125,7 +114,7 @@ def load_case(path: str | Path) -> Case:
         raise CaseError(yaml_path, Msg.CASE_YAML_NOT_MAPPING, line=1)
 
     def fail(key: str | int, message: str, node: Any = data) -> CaseError:
-        line, col = _yaml_position(node, key)
+        line, col = position(node, key, at="key")
         return CaseError(yaml_path, message, line=line, column=col)
 
     known = vocab.CASE_REQUIRED + vocab.CASE_OPTIONAL
@@ -179,21 +168,10 @@ def load_case(path: str | Path) -> Case:
         path=folder,
         description=str(data.get("description") or "").strip(),
         municipalities=tuple(m.strip() for m in municipalities),
-        parameters=_plain(parameters),
-        config=_plain(data),
+        parameters=plain(parameters),
+        config=plain(data),
         yaml_sha256=hashlib.sha256(raw).hexdigest(),
     )
-
-
-def _plain(value: Any) -> Any:
-    """Return ruamel's commented containers as plain dicts and lists (JSON-serialisable)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def parse_date(value: str) -> str | None:

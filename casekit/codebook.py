@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from casekit import vocab
 from casekit.errors import InputError
+from casekit.yamlnodes import plain, position
 
 UNITS = ("sentence", "paragraph", "turn")
 RULE_KINDS = ("lemma", "surface", "phrase", "regex", "pattern")
@@ -219,17 +220,7 @@ class _Problems:
         self.items: list[InputError] = []
 
     def add(self, node: Any, key: Any, message: str) -> None:
-        line = column = None
-        try:
-            if isinstance(key, int):
-                ln, col = node.lc.item(key)
-            elif key is None:
-                ln, col = node.lc.line, node.lc.col
-            else:
-                ln, col = node.lc.value(key) if key in node else (node.lc.line, node.lc.col)
-            line, column = ln + 1, col + 1
-        except (AttributeError, KeyError, IndexError, TypeError):
-            pass
+        line, column = position(node, key)
         self.items.append(InputError(self.path, message, line=line, column=column))
 
     def add_at(self, line: int | None, column: int | None, message: str) -> None:
@@ -263,14 +254,6 @@ def _is_colour(value: str) -> bool:
     from matplotlib.colors import is_color_like
 
     return isinstance(value, str) and bool(value.strip()) and is_color_like(value.strip())
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _parse(path: Path, text: str | None = None) -> tuple[Codebook | None, list[InputError]]:
@@ -336,7 +319,7 @@ def _parse(path: Path, text: str | None = None) -> tuple[Codebook | None, list[I
         if code is None:
             continue
         if code.id in positions:
-            first = positions[code.id][0].lc.line + 1
+            first = position(positions[code.id][0])[0]
             problems.add(codes_node, index, f"duplicate code id '{code.id}' (first on line "
                                             f"{first})")
             continue
@@ -373,7 +356,7 @@ def _parse(path: Path, text: str | None = None) -> tuple[Codebook | None, list[I
 
     if problems.items:
         return None, problems.items
-    canonical = json.dumps(_plain(data), sort_keys=True, ensure_ascii=False)
+    canonical = json.dumps(plain(data), sort_keys=True, ensure_ascii=False)
     return Codebook(
         id=codebook_id, version=version, title=title, languages=tuple(languages) or ("nb",),
         description=description, unit=default_unit, codes=codes, path=path,
@@ -435,7 +418,7 @@ def _parse_code(node: Any, index: int, parent_node: Any, default_unit: str,
         when_not_to_use=_texts(node.get("when_not_to_use"), f"{where} when_not_to_use", node,
                                "when_not_to_use", problems, language),
         rules=rules, exclude=exclude, match=match, no_match=no_match,
-        line=node.lc.line + 1 if hasattr(node, "lc") else None,
+        line=position(node)[0],
     )
 
 
@@ -466,10 +449,7 @@ def _parse_rules(node: Any, parent: Any, key: str, code_id: str, veto: bool,
 
 def _parse_rule(kind: str, item: Any, items: Any, index: int, code_id: str, veto: bool,
                 where: str, problems: _Problems) -> Rule | None:
-    try:
-        line = items.lc.item(index)[0] + 1
-    except (AttributeError, KeyError, IndexError, TypeError):
-        line = None
+    line = position(items, index)[0]
     label = f"{where} {kind} {index + 1}"
     if kind == "pattern":
         return _parse_pattern(item, items, index, code_id, veto, label, line, problems)
@@ -533,7 +513,7 @@ def _parse_pattern(item: Any, items: Any, index: int, code_id: str, veto: bool, 
         problems.add(items, index, f"{label}: a token pattern is a non-empty list of token "
                                    "specs such as {LOWER: tillit}")
         return None
-    pattern = _plain(item)
+    pattern = plain(item)
     used = {k.upper() for spec in pattern for k in spec}
     blocked = sorted(used & UNAVAILABLE_ATTRS)
     if blocked:
@@ -567,10 +547,7 @@ def _parse_examples(node: Any, parent: Any, code_id: str, language: str,
             problems.add(node, key, f"{where}: '{key}' must be a list of texts")
             continue
         for index, item in enumerate(items):
-            try:
-                line = items.lc.item(index)[0] + 1
-            except (AttributeError, KeyError, IndexError, TypeError):
-                line = None
+            line = position(items, index)[0]
             text, lang = item, language
             if isinstance(item, dict):
                 text = item.get("text")
