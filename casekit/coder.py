@@ -13,13 +13,15 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER
+from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from casekit.codebook import Codebook, Example, Rule
 from casekit.matching import GlobIndex, glob_kind, required_literals
@@ -29,6 +31,8 @@ from casekit.segment import segment_document
 # Bump when matching changes, so unchanged documents are coded again on the next run.
 CODER_VERSION = "1"
 _BARRIERS = (".", "!", "?", "…")
+_UNITS = ("sentence", "paragraph", "turn")
+_DISTANCES = np.arange(1, 12, dtype=np.int64)  # 1 … the largest gap + 1
 
 
 @dataclass(frozen=True)
@@ -41,21 +45,44 @@ class Hit:
     matched: str
 
 
-@dataclass
 class Proposal:
-    """A proposed coding: a code on one unit, with every hit that supports it."""
+    """A proposed coding: a code on one unit, with every hit that supports it.
 
-    code_id: str
-    unit: str
-    seq: int
-    start: int
-    end: int
-    hits: list[Hit] = field(default_factory=list)
+    The hits are kept as arrays and made into :class:`Hit` objects only when asked for:
+    most proposals of a large run are stored without anyone looking at them one by one.
+    """
+
+    __slots__ = ("code_id", "unit", "seq", "start", "end", "_source", "_hits")
+
+    def __init__(self, code_id: str, unit: str, seq: int, start: int, end: int,
+                 source: tuple[str, list[Rule], list[int], list[int], list[int]]) -> None:
+        self.code_id, self.unit, self.seq, self.start, self.end = (code_id, unit, seq,
+                                                                   start, end)
+        self._source = source
+        self._hits: list[Hit] | None = None
+
+    def __repr__(self) -> str:
+        return (f"Proposal({self.code_id!r}, {self.unit!r}, seq={self.seq}, "
+                f"[{self.start}, {self.end}), hits={len(self._source[2])})")
+
+    @property
+    def hits(self) -> list[Hit]:
+        """Return the hits behind the proposal, in text order."""
+        if self._hits is None:
+            text, rules, rids, starts, ends = self._source
+            self._hits = [Hit(rules[r], a, b, text[a:b])
+                          for r, a, b in zip(rids, starts, ends, strict=True)]
+        return self._hits
+
+    @property
+    def n_hits(self) -> int:
+        """Return how many hits support the proposal."""
+        return len(self._source[2])
 
     @property
     def rule(self) -> str:
         """Return the first rule that fired (by position in the unit)."""
-        return self.hits[0].rule.label
+        return self._source[1][self._source[2][0]].label
 
     @property
     def matched(self) -> str:
@@ -63,8 +90,7 @@ class Proposal:
         return " | ".join(dict.fromkeys(h.matched for h in self.hits))
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """A unit a code can be attached to; ``skip`` marks interviewer speech."""
 
     start: int
@@ -78,12 +104,117 @@ class _TypeInfo:
     lemma: str
     terms: tuple[int, ...]
     # Phrase word positions this type can fill, numbered globally (see _phrase_offset).
-    phrase_elements: frozenset[int]
-    element_ids: np.ndarray
+    elements: tuple[int, ...]
     # True when the type is a literal some token pattern needs (the Matcher runs near it).
     anchor: bool
     # Regexes that cannot match without this type: they are run near it.
     regexes: tuple[int, ...]
+    word: bool  # not punctuation or space: counts as a word between phrase words
+    barrier: bool  # ends a sentence: phrases do not run over it
+
+
+class _TypeTable:
+    """What each word type seen so far is to the rules, as arrays indexed by a type number.
+
+    Tokens are mapped to type numbers in numpy (a sorted array of known hashes and one
+    ``searchsorted``); only types never seen before are described in Python. From there
+    everything per token is array indexing: the term rules and phrase words of a type are
+    runs in flat arrays (``first``/``count`` per type), as in a sparse CSR matrix.
+    """
+
+    def __init__(self) -> None:
+        self.numbers: dict[int, int] = {}
+        self.lemmas: list[str] = []
+        self.regex_first = self.regex_count = self.regexes = np.zeros(0, np.int64)
+        self.term_first = self.term_count = self.terms = np.zeros(0, np.int64)
+        self.element_first = self.element_count = self.elements = np.zeros(0, np.int64)
+        self.anchor = self.word = self.barrier = np.zeros(0, bool)
+        self._known = np.zeros(0, np.uint64)
+        self._known_numbers = np.zeros(0, np.int64)
+        self._unmerged = 0
+        self._pairs: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def numbers_of(self, hashes: np.ndarray, describe: Callable[[int], _TypeInfo]
+                   ) -> np.ndarray:
+        """Return the type number of each token's hash, describing the unseen types."""
+        out = np.full(len(hashes), -1, np.int64)
+        if len(self._known):
+            at = np.minimum(np.searchsorted(self._known, hashes), len(self._known) - 1)
+            found = self._known[at] == hashes
+            out[found] = self._known_numbers[at[found]]
+        missed = np.flatnonzero(out < 0)
+        if not len(missed):
+            return out
+        # Types not yet in the sorted array: recent ones are in the dict, new ones are
+        # described; the sorted array is rebuilt once enough have gathered.
+        missing, where = np.unique(hashes[missed], return_inverse=True)
+        numbers, new, found_numbers = self.numbers, [], []
+        for h in missing.tolist():
+            n = numbers.get(h)
+            if n is None:
+                n = numbers[h] = len(numbers)
+                new.append(describe(h))
+                self._unmerged += 1
+            found_numbers.append(n)
+        out[missed] = np.array(found_numbers, np.int64)[where]
+        if new:
+            self._extend(new)
+        # Merge when recent types keep coming back (they would be looked up in Python in
+        # every document) or when many have gathered.
+        if len(missing) - len(new) > 32 or self._unmerged > 256 + len(self._known) // 8:
+            self._merge()
+        return out
+
+    def _merge(self) -> None:
+        hashes = np.fromiter(self.numbers.keys(), np.uint64, len(self.numbers))
+        order = np.argsort(hashes)
+        self._known = hashes[order]
+        self._known_numbers = np.fromiter(self.numbers.values(), np.int64,
+                                          len(self.numbers))[order]
+        self._unmerged = 0
+
+    def pairs(self, elements: int) -> np.ndarray:
+        """Return the sorted keys ``type number × elements + phrase word`` of every type."""
+        if self._pairs is None:
+            owners = np.repeat(np.arange(len(self.element_count)), self.element_count)
+            self._pairs = owners * elements + self.elements  # runs are sorted, in order
+        return self._pairs
+
+    def _extend(self, infos: list[_TypeInfo]) -> None:
+        self.lemmas += [i.lemma for i in infos]
+        for flag in ("anchor", "word", "barrier"):
+            values = np.fromiter((getattr(i, flag) for i in infos), bool, len(infos))
+            setattr(self, flag, np.concatenate([getattr(self, flag), values]))
+        self.regex_first, self.regex_count, self.regexes = _append_runs(
+            self.regex_first, self.regex_count, self.regexes, [i.regexes for i in infos])
+        self.term_first, self.term_count, self.terms = _append_runs(
+            self.term_first, self.term_count, self.terms, [i.terms for i in infos])
+        self.element_first, self.element_count, self.elements = _append_runs(
+            self.element_first, self.element_count, self.elements, [i.elements for i in infos])
+        self._pairs = None
+
+
+def _append_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray,
+                 runs: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (first, count, flat) with one run appended per item of ``runs``."""
+    sizes = np.array([len(r) for r in runs], np.int64)
+    starts = len(flat) + np.cumsum(sizes) - sizes
+    values = np.fromiter((v for r in runs for v in r), np.int64, int(sizes.sum()))
+    return (np.concatenate([first, starts]), np.concatenate([count, sizes]),
+            np.concatenate([flat, values]))
+
+
+def _expand(owners: np.ndarray, first: np.ndarray, count: np.ndarray, flat: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Return (owner, value) pairs: each owner repeated once per value of its run."""
+    sizes = count[owners]
+    total = int(sizes.sum())
+    ends = np.cumsum(sizes)
+    within = np.arange(total) - np.repeat(ends - sizes, sizes)
+    return np.repeat(owners, sizes), flat[np.repeat(first[owners], sizes) + within]
 
 
 # Irregular forms ("fikk" → "få", "gikk" → "gå") are short; longer words inflect by suffix.
@@ -120,8 +251,25 @@ class CompiledCodebook:
         self._needs_lemma_attr = any(
             "LEMMA" in {k.upper() for k in spec} for rid in self._patterns
             for spec in self.rules[rid].value)
-        self._types: dict[str, dict[int, _TypeInfo]] = defaultdict(dict)
+        self._types: dict[str, _TypeTable] = defaultdict(_TypeTable)
         self._matchers: dict[str, Matcher] = {}
+        # Per rule and per phrase word, as arrays, for the vectorised matching below.
+        codes = {code.id: n for n, code in enumerate(codebook.codes)}
+        self._code_ids = [code.id for code in codebook.codes]
+        self._code_unit = np.array([_UNITS.index(code.unit) for code in codebook.codes],
+                                   np.int64)
+        self._rule_code = np.array([codes[r.code_id] for r in self.rules], np.int64)
+        self._rule_veto = np.array([r.veto for r in self.rules], bool)
+        self._element_rule_arr = np.array(self._element_rule, np.int64)
+        self._element_offset = self._offsets[np.searchsorted(
+            self._offsets, np.arange(self._elements), side="right") - 1] if self._elements \
+            else np.zeros(0, np.int64)
+        self._element_length = np.array(
+            [self._phrases[r] for r in self._element_rule], np.int64)
+        self._element_gap = np.array([self.rules[r].gap for r in self._element_rule],
+                                     np.int64)
+        self._longest = max(self._lengths, default=0)
+        self._element_index = np.arange(self._elements, dtype=np.int64)
 
     # -- compiling each rule kind ------------------------------------------------------------
 
@@ -187,7 +335,7 @@ class CompiledCodebook:
 
     # -- types -----------------------------------------------------------------------------
 
-    def _type_info(self, lower: str, lemmatize: Lemmatizer) -> _TypeInfo:
+    def _type_info(self, lower: str, lemmatize: Lemmatizer, vocab: Vocab) -> _TypeInfo:
         core = lower.strip("-–'’")
         on_form = self._index.lookup(core)
         if len(core) <= _ALWAYS_LEMMATIZE or any(t == _NEEDS_LEMMA for t, _ in on_form):
@@ -201,12 +349,14 @@ class CompiledCodebook:
         by_form = on_form if len(core) > _ALWAYS_LEMMATIZE else ()
         terms = {v for t, v in (*on_lemma, *by_form) if t == _LEMMA} | {
             v for t, v in on_form if t == _SURFACE}
-        elements = frozenset(v for t, v in (*on_form, *on_lemma) if t == _PHRASE)
+        elements = {v for t, v in (*on_form, *on_lemma) if t == _PHRASE}
         regexes = tuple(sorted({v for t, v in on_form if t == _REGEX}))
         anchor = any(t == _ANCHOR for t, _ in on_form) or any(
             t == _ANCHOR_LEMMA for t, _ in on_lemma)
-        return _TypeInfo(lemma, tuple(sorted(terms)), elements,
-                         np.array(sorted(elements), dtype=np.int64), anchor, regexes)
+        lexeme = vocab[lower]
+        return _TypeInfo(lemma, tuple(sorted(terms)), tuple(sorted(elements)), anchor,
+                         regexes, not (lexeme.is_punct or lexeme.is_space),
+                         lower in _BARRIERS)
 
     def _matcher(self, language: str) -> Matcher:
         if language not in self._matchers:
@@ -226,166 +376,199 @@ class CompiledCodebook:
         words it needs (its hits could not cross a sentence end anyway); without them, on
         the paragraphs around those words.
         """
-        nlp = tokenizer_pipeline(language)
-        doc = nlp.make_doc(text)
-        hits: list[Hit] = []
-        near: dict[int, list[int]] = {}
-        if len(doc):
-            hits += self._token_hits(doc, text, language, near)
-        for rid in self._scan_regexes:
-            hits += self._regex_hits(rid, text, [(0, len(text))])
-        if near:
-            starts = [s for s, _ in sentences] if sentences else None
-            for rid, offsets in near.items():
-                windows = (_sentences_around(sentences, starts, offsets) if sentences
-                           else _paragraphs_around(text, offsets))
-                hits += self._regex_hits(rid, text, windows)
-        hits.sort(key=lambda h: (h.start, h.end))
-        return hits
+        spans = np.array(sentences or [], np.int64).reshape(-1, 2)
+        rids, starts, ends = self._find(text, language, spans if len(spans) else None)
+        return [Hit(self.rules[r], a, b, text[a:b]) for r, a, b in
+                zip(rids.tolist(), starts.tolist(), ends.tolist(), strict=True)]
 
-    def _regex_hits(self, rid: int, text: str, windows: list[tuple[int, int]]) -> list[Hit]:
-        pattern, rule = self._regexes[rid], self.rules[rid]
-        return [Hit(rule, m.start(), m.end(), m.group()) for start, end in windows
+    def _find(self, text: str, language: str, sentences: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the hits as arrays (rule, start, end), sorted by start, end and rule.
+
+        ``sentences`` is an (n, 2) array of sentence spans, or None.
+        """
+        doc = tokenizer_pipeline(language).make_doc(text)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        others: list[tuple[int, int, int]] = []  # regex and pattern hits, found in Python
+        if len(doc):
+            parts += self._token_hits(doc, text, language, sentences, others)
+        for rid in self._scan_regexes:
+            others += self._regex_hits(rid, text, [(0, len(text))])
+        if others:
+            parts.append(tuple(np.array(c, np.int64) for c in zip(*others, strict=True)))
+        if not parts:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        rids, starts, ends = (np.concatenate(c) for c in zip(*parts, strict=True))
+        order = np.lexsort((rids, ends, starts))
+        return rids[order], starts[order], ends[order]
+
+    def _regex_hits(self, rid: int, text: str, windows: Sequence[tuple[int, int]]
+                    ) -> list[tuple[int, int, int]]:
+        pattern = self._regexes[rid]
+        return [(rid, m.start(), m.end()) for start, end in windows
                 for m in pattern.finditer(text, start, end) if m.end() > m.start()]
 
-    def _token_hits(self, doc: Doc, text: str, language: str,
-                    near: dict[int, list[int]]) -> list[Hit]:
-        # Everything per token stays in numpy; Python only visits tokens that matter.
-        array = doc.to_array([LOWER, IDX, LENGTH, IS_PUNCT, IS_SPACE])
-        types, inverse, counts = np.unique(array[:, 0], return_inverse=True,
-                                           return_counts=True)
-        cache = self._types[language]
-        lemmatize = lemmatizer(language)
-        strings = doc.vocab.strings
-        infos: list[_TypeInfo] = []
-        for h in types.tolist():
-            info = cache.get(h)
-            if info is None:
-                info = cache[h] = self._type_info(strings[h], lemmatize)
-            infos.append(info)
-        starts = array[:, 1].tolist()
-        ends = (array[:, 1] + array[:, 2]).tolist()
-        wordlike = ~(array[:, 3].astype(bool) | array[:, 4].astype(bool))
-        barrier = np.isin(array[:, 0], [strings[b] for b in _BARRIERS])
-        hits: list[Hit] = []
-        rules = self.rules
-        has_regex = np.fromiter((bool(i.regexes) for i in infos), bool, len(infos))
-        for i in np.flatnonzero(has_regex[inverse]).tolist():
-            for rid in infos[inverse[i]].regexes:
-                near.setdefault(rid, []).append(starts[i])
-        anchors, anchored = self._phrase_anchors(infos, counts)
-        triggers = anchored | np.fromiter((bool(i.terms) for i in infos), bool, len(infos))
-        for i in np.flatnonzero(triggers[inverse]).tolist():
-            info = infos[inverse[i]]
-            start, end = starts[i], ends[i]
-            for rid in info.terms:
-                hits.append(Hit(rules[rid], start, end, text[start:end]))
-            for element in info.phrase_elements & anchors:
-                rid = self._element_rule[element]
-                position = element - self._phrase_offset[rid]
-                span = self._phrase_span(i, rid, position, infos, inverse, wordlike,
-                                         barrier)
-                if span is not None:
-                    first, last = starts[span[0]], ends[span[1]]
-                    hits.append(Hit(rules[rid], first, last, text[first:last]))
-        if self._patterns:
-            hits += self._pattern_hits(doc, text, language, infos, inverse, starts, ends,
-                                       barrier)
+    def _near_regex_hits(self, text: str, table: _TypeTable, token_type: np.ndarray,
+                         starts: np.ndarray, sentences: np.ndarray | None
+                         ) -> list[tuple[int, int, int]]:
+        """Return the hits of regexes run on the sentences (or, without sentences, the
+        paragraphs) around the words they need: each (regex, sentence) once."""
+        tokens, rids = _expand(np.flatnonzero(table.regex_count[token_type] > 0),
+                               table.regex_first[token_type], table.regex_count[token_type],
+                               table.regexes)
+        if not len(rids):
+            return []
+        hits: list[tuple[int, int, int]] = []
+        if sentences is None:
+            near: dict[int, list[int]] = {}
+            for rid, offset in zip(rids.tolist(), starts[tokens].tolist(), strict=True):
+                near.setdefault(rid, []).append(offset)
+            for rid, offsets in near.items():
+                hits += self._regex_hits(rid, text, _paragraphs_around(text, offsets))
+            return hits
+        offsets = starts[tokens]
+        index = np.searchsorted(sentences[:, 0], offsets, side="right") - 1
+        inside = (index >= 0) & (offsets < sentences[np.maximum(index, 0), 1])
+        pairs = np.unique(rids[inside] * (len(sentences) + 1) + index[inside])
+        for rid, at in zip((pairs // (len(sentences) + 1)).tolist(),
+                           (pairs % (len(sentences) + 1)).tolist(), strict=True):
+            hits += self._regex_hits(rid, text, [tuple(sentences[at].tolist())])
         return hits
 
-    def _phrase_anchors(self, infos: Sequence[_TypeInfo], counts: np.ndarray
-                        ) -> tuple[frozenset[int], np.ndarray]:
-        """Return the anchor word position of every phrase that can occur in a document,
-        and which of the document's types fill an anchor.
+    def _token_hits(self, doc: Doc, text: str, language: str, sentences: np.ndarray | None,
+                    others: list[tuple[int, int, int]]
+                    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Return term and phrase hits as arrays; add regex and pattern hits to
+        ``others``. Nothing here loops over tokens in Python."""
+        array = doc.to_array([LOWER, IDX, LENGTH])
+        table = self._types[language]
+        lemmatize = lemmatizer(language)
+        vocab = doc.vocab
+        token_type = table.numbers_of(
+            array[:, 0], lambda h: self._type_info(vocab.strings[h], lemmatize, vocab))
+        starts = array[:, 1].astype(np.int64)
+        ends = starts + array[:, 2].astype(np.int64)
+        if len(table.regexes):
+            others += self._near_regex_hits(text, table, token_type, starts, sentences)
+        tokens, rids = _expand(np.flatnonzero(table.term_count[token_type] > 0),
+                               table.term_first[token_type], table.term_count[token_type],
+                               table.terms)
+        found = [(rids, starts[tokens], ends[tokens])]
+        barrier = table.barrier[token_type]
+        if self._elements:
+            found.append(self._phrase_hits(table, token_type, starts, ends,
+                                           table.word[token_type], barrier))
+        if self._patterns:
+            others += self._pattern_hits(doc, language, table, token_type, barrier)
+        return found
 
-        A phrase with a word that does not occur at all is not tried; the others are tried
-        only where their least frequent word (in this document) stands, and matched
-        outwards from there.
+    def _phrase_hits(self, table: _TypeTable, token_type: np.ndarray, starts: np.ndarray,
+                     ends: np.ndarray, wordlike: np.ndarray, barrier: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return phrase hits as arrays (rule, start, end).
+
+        A phrase is tried only where its least frequent word (in this document) stands,
+        and matched outwards from there one word at a time, for all candidates at once:
+        the next word must come within ``gap`` other words and before any sentence end,
+        so each step looks at a candidates × (gap + 1) block of words and takes the first
+        whose type fills the phrase's next word.
         """
-        anchored = np.zeros(len(infos), bool)
-        sizes = np.fromiter((i.element_ids.size for i in infos), np.int64, len(infos))
-        if not self._elements or not sizes.any():
-            return frozenset(), anchored
-        ids = np.concatenate([i.element_ids for i in infos])
-        owners = np.repeat(np.arange(len(infos)), sizes)
-        occurrences = np.bincount(ids, weights=counts[owners], minlength=self._elements)
-        offsets = self._offsets
-        least = np.minimum.reduceat(occurrences, offsets)
-        anchors = []
-        for k in np.flatnonzero(least > 0).tolist():
-            first = offsets[k]
-            anchors.append(first + int(np.argmin(occurrences[first:first + self._lengths[k]])))
+        empty = np.zeros(0, np.int64)
+        counts = np.bincount(token_type, minlength=len(table))
+        types = np.flatnonzero(counts)
+        owners, elements = _expand(types, table.element_first, table.element_count,
+                                   table.elements)
+        if not len(elements):
+            return empty, empty, empty
+        occurrences = np.bincount(elements, weights=counts[owners], minlength=self._elements)
+        least = np.minimum.reduceat(occurrences, self._offsets)
+        if not (least > 0).any():
+            return empty, empty, empty
+        # The anchor of each possible phrase: its rarest word (the first of the rarest on
+        # ties): the smallest index among the phrase's words that have the least count.
+        rarest = occurrences == np.repeat(least, self._lengths)
+        anchors = np.minimum.reduceat(np.where(rarest, self._element_index, self._elements),
+                                      self._offsets)[least > 0]
         is_anchor = np.zeros(self._elements, bool)
         is_anchor[anchors] = True
-        np.logical_or.at(anchored, owners, is_anchor[ids])
-        return frozenset(anchors), anchored
-
-    def _phrase_span(self, anchor: int, rid: int, position: int,
-                     infos: Sequence[_TypeInfo], inverse: np.ndarray, wordlike: np.ndarray,
-                     barrier: np.ndarray) -> tuple[int, int] | None:
-        """Return (first, last) token of a phrase matched outwards from its anchor word."""
-        last = self._phrase_walk(anchor, rid, position, 1, infos, inverse, wordlike, barrier)
-        if last is None:
-            return None
-        first = self._phrase_walk(anchor, rid, position, -1, infos, inverse, wordlike,
-                                  barrier)
-        return None if first is None else (first, last)
-
-    def _phrase_walk(self, i: int, rid: int, position: int, step: int,
-                     infos: Sequence[_TypeInfo], inverse: np.ndarray, wordlike: np.ndarray,
-                     barrier: np.ndarray) -> int | None:
-        """Match the phrase's words after (step 1) or before (step -1) the word at ``i``.
-
-        Each next word may come after up to ``gap`` other words; a sentence end stops the
-        phrase. Returns the token index of the phrase's end in that direction, or None.
-        """
-        gap = self.rules[rid].gap
-        element = self._phrase_offset[rid]
-        stop = self._phrases[rid] if step == 1 else -1
-        size = len(inverse)
-        position += step
-        while position != stop:
-            skipped = 0
-            j = i + step
-            while 0 <= j < size:
-                if not wordlike[j]:
-                    if barrier[j]:
-                        return None
-                    j += step
-                    continue
-                if element + position in infos[inverse[j]].phrase_elements:
+        anchored = is_anchor[elements]
+        anchor_types, anchor_elements = owners[anchored], elements[anchored]
+        # Per type number: where its anchor words begin in anchor_elements, and how many.
+        anchor_first = np.zeros(len(table), np.int64)
+        anchor_count = np.zeros(len(table), np.int64)
+        kinds, first_of_kind, per_kind = np.unique(anchor_types, return_index=True,
+                                                   return_counts=True)
+        anchor_first[kinds], anchor_count[kinds] = first_of_kind, per_kind
+        word_token = np.flatnonzero(wordlike)
+        word_type = token_type[word_token]
+        sentence = np.cumsum(barrier)[word_token]  # words between two ends share a number
+        first, rule_element = _expand(np.flatnonzero(anchor_count[word_type]),
+                                      anchor_first[word_type], anchor_count[word_type],
+                                      anchor_elements)
+        if not len(first):
+            return empty, empty, empty
+        offset = self._element_offset[rule_element]
+        position = rule_element - offset
+        length = self._element_length[rule_element]
+        reach = self._element_gap[rule_element] + 1
+        keys = table.pairs(self._elements)
+        last = first.copy()
+        alive = np.ones(len(first), bool)
+        n = len(word_token)
+        for step in (1, -1):
+            at = last if step == 1 else first
+            place = position.copy()
+            while True:
+                moving = np.flatnonzero(alive & ((place + step < length) if step == 1
+                                                 else (place + step >= 0)))
+                if not len(moving):
                     break
-                skipped += 1
-                if skipped > gap:
-                    return None
-                j += step
-            else:
-                return None
-            i, position = j, position + step
-        return i
+                # Every (candidate, distance) pair within the candidate's reach, in order.
+                tried, distance = _expand(moving, np.zeros(len(reach), np.int64), reach,
+                                          _DISTANCES)
+                here = at[tried]
+                look = here + step * distance
+                inside = (look >= 0) & (look < n)
+                look = np.where(inside, look, here)
+                want = word_type[look] * self._elements + offset[tried] + place[tried] + step
+                index = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+                match = np.flatnonzero((keys[index] == want) & inside
+                                       & (sentence[look] == sentence[here]))
+                # The first match of each candidate is the nearest word (``tried`` is sorted).
+                owner = tried[match]
+                first_match = np.flatnonzero(np.diff(owner, prepend=-1))
+                matched = owner[first_match]
+                alive[moving] = False
+                alive[matched] = True
+                at[matched] = look[match[first_match]]
+                place[matched] += step
+        rules = self._element_rule_arr[rule_element[alive]]
+        return (rules, starts[word_token[first[alive]]], ends[word_token[last[alive]]])
 
-    def _pattern_hits(self, doc: Doc, text: str, language: str, infos: Sequence[_TypeInfo],
-                      inverse: np.ndarray, starts: list[int], ends: list[int],
-                      barrier: np.ndarray) -> list[Hit]:
+    def _pattern_hits(self, doc: Doc, language: str, table: _TypeTable,
+                      token_type: np.ndarray, barrier: np.ndarray
+                      ) -> list[tuple[int, int, int]]:
         strings = doc.vocab.strings
         if self._unanchored:
             windows = [(0, len(doc))]
         else:
-            anchors = np.fromiter((i.anchor for i in infos), bool, len(infos))[inverse]
+            anchors = table.anchor[token_type]
             windows = _windows(np.flatnonzero(anchors), np.flatnonzero(barrier), len(doc))
             if not windows:
                 return []
         if self._needs_lemma_attr:
             # Lemmas are set from the type cache in one array operation, not token by token.
-            lemmas = np.array([strings.add(i.lemma) for i in infos], dtype="uint64")[inverse]
+            types, inverse = np.unique(token_type, return_inverse=True)
+            lemmas = np.array([strings.add(table.lemmas[n]) for n in types.tolist()],
+                              dtype="uint64")[inverse]
             doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         matcher = self._matcher(language)
         hits = []
         for first, last in windows:
             for span in matcher(doc[first:last], as_spans=True):
-                rid = int(span.label_[1:])
-                start, end = starts[span.start], ends[span.end - 1]
-                hits.append(Hit(self.rules[rid], start, end, text[start:end]))
+                hits.append((int(span.label_[1:]), doc[span.start].idx,
+                             doc[span.end - 1].idx + len(doc[span.end - 1])))
         return hits
 
     # -- proposals -------------------------------------------------------------------------
@@ -396,34 +579,74 @@ class CompiledCodebook:
 
         ``units`` maps a unit kind (sentence, paragraph, turn) to its units sorted by start;
         a ``turn`` code falls back to paragraphs when there are no turns. Units marked
-        ``skip`` (interviewer speech) get no proposals.
+        ``skip`` (interviewer speech) get no proposals. Hits are placed in units, vetoed
+        and grouped as arrays; Python objects are made per proposal only.
         """
-        located: dict[str, tuple[list[int], list[Unit]]] = {
-            kind: ([u.start for u in items], items) for kind, items in units.items()}
-        found: dict[tuple[str, str, int], Proposal] = {}
-        vetoed: set[tuple[str, str, int]] = set()
-        sentences = located.get("sentence")
-        spans = [(u.start, u.end) for u in units.get("sentence", [])] or None
-        for hit in self(text, language, spans):
-            if sentences and sentences[0] and not _within_one(sentences, hit):
-                continue  # a phrase or regex running over a sentence end is not one
-            code = self.codebook[hit.rule.code_id]
-            kind = code.unit if units.get(code.unit) else "paragraph"
-            if kind not in located:
+        located = {kind: _UnitArrays(items) for kind, items in units.items()}
+        spans = None
+        if "sentence" in located and len(located["sentence"].starts):
+            sentence = located["sentence"]
+            spans = np.stack([sentence.starts, sentence.ends], axis=1)
+        rids, starts, ends = self._find(text, language, spans)
+        if not len(rids):
+            return []
+        unit_of = np.full(len(rids), -1, np.int64)
+        if spans is not None:  # a phrase or regex running over a sentence end is not one
+            index = np.searchsorted(sentence.starts, starts, side="right") - 1
+            inside = (index >= 0) & (ends <= sentence.ends[np.maximum(index, 0)])
+        else:
+            inside = np.ones(len(rids), bool)
+        # The unit kind each code is coded at here: its own, or paragraphs when the
+        # document has none of it (a turn code in a policy document).
+        kinds = np.array([k if units.get(kind) else
+                          (_UNITS.index("paragraph") if "paragraph" in units else -1)
+                          for k, kind in enumerate(_UNITS)], np.int64)
+        code = self._rule_code[rids]
+        kind = kinds[self._code_unit[code]]
+        skip = np.zeros(len(rids), bool)
+        for k, name in enumerate(_UNITS):
+            mask = inside & (kind == k)
+            if name not in located or not mask.any():
                 continue
-            starts, items = located[kind]
-            index = bisect.bisect_right(starts, hit.start) - 1
-            if index < 0 or hit.start >= items[index].end:
-                continue  # in a gap between units, e.g. a speaker label
-            unit = items[index]
-            key = (code.id, kind, index)
-            if hit.rule.veto:
-                vetoed.add(key)
-            elif not unit.skip:
-                proposal = found.setdefault(key, Proposal(code.id, kind, unit.seq, unit.start,
-                                                          unit.end))
-                proposal.hits.append(hit)
-        return [p for key, p in found.items() if key not in vetoed]
+            unit = located[name]
+            index = np.searchsorted(unit.starts, starts[mask], side="right") - 1
+            valid = (index >= 0) & (starts[mask] < unit.ends[np.maximum(index, 0)])
+            unit_of[mask] = np.where(valid, index, -1)
+            skip[mask] = valid & unit.skip[np.maximum(index, 0)]
+        placed = unit_of >= 0
+        width = max((len(u.starts) for u in located.values()), default=0) + 1
+        keys = (code * len(_UNITS) + kind) * width + unit_of
+        veto = self._rule_veto[rids]
+        chosen = placed & ~veto & ~skip
+        vetoed = keys[placed & veto]
+        if len(vetoed):
+            mark = np.zeros(len(self._code_ids) * len(_UNITS) * width, bool)
+            mark[vetoed] = True
+            chosen &= ~mark[np.where(placed, keys, 0)]
+        chosen = np.flatnonzero(chosen)
+        if not len(chosen):
+            return []
+        # Hits are in text order; a stable sort by key keeps that order within a group.
+        order = chosen[np.argsort(keys[chosen], kind="stable")]
+        group_keys = keys[order]
+        bounds = np.flatnonzero(np.diff(group_keys)) + 1
+        heads = np.concatenate([[0], bounds])
+        tails = np.concatenate([bounds, [len(order)]])
+        rid_list, start_list, end_list = (rids[order].tolist(), starts[order].tolist(),
+                                          ends[order].tolist())
+        proposals = []
+        # Proposals come in the order of their first hit.
+        for g in np.argsort(order[heads], kind="stable").tolist():
+            head, tail = int(heads[g]), int(tails[g])
+            i = int(order[head])
+            name = _UNITS[int(kind[i])]
+            unit, index = located[name], int(unit_of[i])
+            proposals.append(Proposal(
+                self._code_ids[int(code[i])], name, int(unit.seqs[index]),
+                int(unit.starts[index]), int(unit.ends[index]),
+                (text, self.rules, rid_list[head:tail], start_list[head:tail],
+                 end_list[head:tail])))
+        return proposals
 
     def code_text(self, text: str, language: str | None = None) -> list[Proposal]:
         """Segment a plain text and return its proposals (for examples and quick checks)."""
@@ -432,6 +655,17 @@ class CompiledCodebook:
         units = {kind: [Unit(s.start, s.end, s.seq) for s in segmentation.of_kind(kind)]
                  for kind in ("sentence", "paragraph", "turn")}
         return self.propose(text, language, units)
+
+
+class _UnitArrays:
+    """A document's units of one kind as arrays (starts, ends, seqs, skip)."""
+
+    __slots__ = ("starts", "ends", "seqs", "skip")
+
+    def __init__(self, items: Sequence[Unit]) -> None:
+        table = np.array(items, np.int64).reshape(-1, 4)  # Units are tuples: one C pass
+        self.starts, self.ends, self.seqs = table[:, 0], table[:, 1], table[:, 2]
+        self.skip = table[:, 3].astype(bool)
 
 
 def _core(glob: str) -> str:
@@ -463,13 +697,6 @@ def _anchor(pattern: list[dict]) -> tuple[str, set[str]] | None:
             if isinstance(value, dict) and isinstance(value.get("IN"), list) and value["IN"]:
                 return kind, {str(v).lower() for v in value["IN"]}
     return None
-
-
-def _within_one(sentences: tuple[list[int], list[Unit]], hit: Hit) -> bool:
-    """Return True when the hit starts and ends inside the same sentence."""
-    starts, items = sentences
-    index = bisect.bisect_right(starts, hit.start) - 1
-    return index >= 0 and hit.end <= items[index].end
 
 
 def _sentences_around(sentences: Sequence[tuple[int, int]], starts: list[int],

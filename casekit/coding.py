@@ -70,7 +70,7 @@ def _as_row(proposal: Proposal) -> dict[str, Any]:
         "end": proposal.end,
         "rule": proposal.rule,
         "matched": proposal.matched,
-        "n_hits": len(proposal.hits),
+        "n_hits": proposal.n_hits,
         "evidence": [{"rule": h.rule.label, "matched": h.matched, "start": h.start,
                       "end": h.end} for h in proposal.hits],
     }
