@@ -348,14 +348,17 @@ def load_manifest(case: Case) -> tuple[list[DocumentSpec], list[InputError]]:
 def unlisted_files(case: Case, specs: list[DocumentSpec]) -> list[str]:
     """Return files in the case folder that the manifest does not list (for a reminder).
 
-    Hidden files, control files and READMEs are not documents and are left out.
+    Hidden files, control files, READMEs and the ``codings/`` folder (coders' files) are
+    not documents and are left out.
     """
     listed = {s.file for s in specs}
     found: list[str] = []
     for path in sorted(case.path.rglob("*")):
         rel = path.relative_to(case.path).as_posix()
-        if (not path.is_file() or any(part.startswith(".") for part in Path(rel).parts)
-                or rel in vocab.CONTROL_FILES or path.name.lower().startswith("readme")):
+        parts = Path(rel).parts
+        if (not path.is_file() or any(part.startswith(".") for part in parts)
+                or rel in vocab.CONTROL_FILES or path.name.lower().startswith("readme")
+                or parts[0] == vocab.CODINGS_FOLDER):
             continue
         if rel not in listed:
             found.append(rel)

@@ -56,6 +56,8 @@ CASE_OPTIONAL: tuple[str, ...] = (
 
 # Files in a case folder that are never documents.
 CONTROL_FILES: frozenset[str] = frozenset({"case.yaml", "manifest.csv"})
+# A case folder's place for coders' files (manual codings to import): not documents.
+CODINGS_FOLDER = "codings"
 
 
 def normalise_language(value: str) -> str | None:

@@ -15,7 +15,20 @@ from casekit.ingest import ingest_case
 from casekit.readers import read_document
 from tests.conftest import REPO, SHARED
 
-DEMO = REPO / "corpora" / "digi_midtfjord"
+CORPORA = REPO / "corpora"
+DEMO = CORPORA / "digi_midtfjord"
+# What each demo case must show: its tranches, places and languages.
+CASES = {
+    "digi_midtfjord": {"tranches": {"network", "interplay", "municipality"},
+                       "places": {"Havvik", "Elvedal", "Bjørkeli", "Steinfjord"},
+                       "languages": {"nb"}},
+    "samskaping_lyngvik": {"tranches": {"oppstart", "medvirkning", "vedtak"},
+                           "places": {"Mårvik", "Ospdalen", "Skarvøya", "Lyngvik sentrum"},
+                           "languages": {"nb"}},
+    "tillit_breivik": {"tranches": {"forankring", "utproving", "evaluering"},
+                       "places": {"Sentrum", "Ytre", "Dalen"},
+                       "languages": {"nb", "nn", "en"}},
+}
 
 
 def _builder():
@@ -31,36 +44,59 @@ def demo_store(tmp_path_factory):
     from casekit.store import Store
 
     store = Store(tmp_path_factory.mktemp("demo") / "demo.db")
-    report = ingest_case(DEMO, store, progress=False)
-    yield store, report
+    reports = {case_id: ingest_case(CORPORA / case_id, store, progress=False)
+               for case_id in CASES}
+    yield store, reports
     store.close()
 
 
-def test_demo_case_is_valid(demo_store):
-    _, report = demo_store
+def test_the_demo_is_three_cases_of_at_least_40_documents_and_60000_words(demo_store):
+    store, _ = demo_store
+    assert set(store.case_ids()) == set(CASES)
+    docs = store.documents()
+    assert len(docs) >= 40
+    assert docs["n_words"].sum() >= 60_000
+
+
+@pytest.mark.parametrize("case_id", CASES)
+def test_demo_case_is_valid(demo_store, case_id):
+    _, reports = demo_store
+    report = reports[case_id]
     assert report.ok, report.failures
     assert report.unlisted == []
 
 
-def test_demo_case_is_big_and_varied(demo_store):
+@pytest.mark.parametrize("case_id", CASES)
+def test_demo_case_is_big_and_varied(demo_store, case_id):
     store, _ = demo_store
-    docs = store.documents("digi_midtfjord")
+    expected = CASES[case_id]
+    docs = store.documents(case_id)
     assert len(docs) >= 12
     assert docs["n_words"].sum() >= 15_000
-    assert {"txt", "docx", "pdf", "vtt"} <= {Path(f).suffix[1:] for f in docs["file"]}
+    assert {"txt", "docx", "pdf"} <= {Path(f).suffix[1:] for f in docs["file"]}
+    assert {"vtt", "srt"} & {Path(f).suffix[1:] for f in docs["file"]}
     assert {"interview", "policy", "minutes", "memo"} <= set(docs["kind"])
-    assert {"politician", "administration", "network", "citizen", "partner"} <= set(
-        docs["actor_role"])
-    assert set(docs["tranche"]) == {"network", "interplay", "municipality"}
+    assert {"politician", "administration", "citizen", "partner"} <= set(docs["actor_role"])
+    assert set(docs["tranche"]) == expected["tranches"]
+    assert expected["places"] <= set(docs["municipality"].dropna())
+    assert set(docs["language"]) == expected["languages"]
+    assert {"windows-1252", "utf-8"} <= set(docs["encoding"].dropna())
+
+
+def test_first_case_covers_every_encoding_and_actor_role(demo_store):
+    store, _ = demo_store
+    docs = store.documents("digi_midtfjord")
+    assert "network" in set(docs["actor_role"])
     local = docs[docs["tranche"] == "municipality"]
     assert {"Havvik", "Elvedal", "Bjørkeli", "Steinfjord"} <= set(local["municipality"])
     assert {"windows-1252", "utf-16-le", "utf-8", "utf-8-sig"} <= set(docs["encoding"].dropna())
 
 
-def test_every_demo_interview_has_turns_by_several_speakers(demo_store):
+@pytest.mark.parametrize("case_id", CASES)
+def test_every_demo_interview_has_turns_by_several_speakers(demo_store, case_id):
     store, _ = demo_store
-    docs = store.documents("digi_midtfjord")
-    turns = store.segments("digi_midtfjord", kind="turn")
+    docs = store.documents(case_id)
+    turns = store.segments(case_id, kind="turn")
     for doc_id in docs.loc[docs["kind"] == "interview", "doc_id"]:
         mine = turns[turns["doc_id"] == doc_id]
         assert len(mine) >= 10, doc_id
@@ -72,33 +108,33 @@ def test_every_demo_interview_has_turns_by_several_speakers(demo_store):
             assert not leaked.any(), (doc_id, speaker)
 
 
-def test_demo_pdfs_keep_page_numbers(demo_store):
+@pytest.mark.parametrize("case_id", CASES)
+def test_demo_pdfs_keep_page_numbers(demo_store, case_id):
     store, _ = demo_store
-    pages = store.segments("digi_midtfjord", kind="page")
+    pages = store.segments(case_id, kind="page")
     assert pages.groupby("doc_id")["page"].max().min() >= 2
-    sentences = store.segments("digi_midtfjord", kind="sentence",
-                               doc_id="strategi_midtfjord_2025")
-    assert sentences["page"].notna().all()
-    assert not sentences["text"].str.contains("  ").any()
+    sentences = store.segments(case_id, kind="sentence")
+    in_pdf = sentences[sentences["doc_id"].isin(set(pages["doc_id"]))]
+    assert in_pdf["page"].notna().all()
+    assert not in_pdf["text"].str.contains("  ").any()
 
 
-def test_demo_rebuilds_from_sources(tmp_path):
+@pytest.mark.parametrize("case_id", CASES)
+def test_demo_rebuilds_from_sources(tmp_path, case_id):
     pytest.importorskip("fpdf")
     builder = _builder()
-    builder.build(["digi_midtfjord"], out=tmp_path)
-    rebuilt = tmp_path / "digi_midtfjord"
-    assert (rebuilt / "manifest.csv").read_text() == (DEMO / "manifest.csv").read_text()
-    _, errors = load_manifest(load_case(_with_case_yaml(rebuilt)))
+    builder.build([case_id], out=tmp_path)
+    original, rebuilt = CORPORA / case_id, tmp_path / case_id
+    assert (rebuilt / "manifest.csv").read_text() == (original / "manifest.csv").read_text()
+    shutil.copy(original / "case.yaml", rebuilt / "case.yaml")
+    _, errors = load_manifest(load_case(rebuilt))
     assert errors == []
-    for path in sorted(DEMO.rglob("*")):
-        if path.is_file() and path.name not in ("case.yaml", "manifest.csv"):
-            fresh = rebuilt / path.relative_to(DEMO)
-            assert read_document(fresh).text == read_document(path).text, path.name
-
-
-def _with_case_yaml(folder: Path) -> Path:
-    shutil.copy(DEMO / "case.yaml", folder / "case.yaml")
-    return folder
+    listed = {row.split(",", 2)[1] for row in
+              (original / "manifest.csv").read_text(encoding="utf-8").splitlines()[1:]}
+    assert listed == {p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*")
+                      if p.is_file() and p.name not in ("case.yaml", "manifest.csv")}
+    for file in sorted(listed):
+        assert read_document(rebuilt / file).text == read_document(original / file).text, file
 
 
 def _shingles(text: str, n: int = 8) -> set[tuple[str, ...]]:
