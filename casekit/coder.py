@@ -24,7 +24,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from casekit.codebook import Codebook, Example, Rule
-from casekit.matching import GlobIndex, glob_kind, required_literals
+from casekit.matching import GlobIndex, glob_kind, required_literal_sets
 from casekit.nlp import Lemmatizer, lemmatizer, tokenizer_pipeline
 from casekit.segment import segment_document
 
@@ -132,7 +132,6 @@ class _TypeTable:
         self._known = np.zeros(0, np.uint64)
         self._known_numbers = np.zeros(0, np.int64)
         self._unmerged = 0
-        self._pairs: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -176,13 +175,6 @@ class _TypeTable:
                                           len(self.numbers))[order]
         self._unmerged = 0
 
-    def pairs(self, elements: int) -> np.ndarray:
-        """Return the sorted keys ``type number × elements + phrase word`` of every type."""
-        if self._pairs is None:
-            owners = np.repeat(np.arange(len(self.element_count)), self.element_count)
-            self._pairs = owners * elements + self.elements  # runs are sorted, in order
-        return self._pairs
-
     def _extend(self, infos: list[_TypeInfo]) -> None:
         self.lemmas += [i.lemma for i in infos]
         for flag in ("anchor", "word", "barrier"):
@@ -194,7 +186,6 @@ class _TypeTable:
             self.term_first, self.term_count, self.terms, [i.terms for i in infos])
         self.element_first, self.element_count, self.elements = _append_runs(
             self.element_first, self.element_count, self.elements, [i.elements for i in infos])
-        self._pairs = None
 
 
 def _append_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray,
@@ -240,6 +231,8 @@ class CompiledCodebook:
         self._elements = 0
         self._regexes: dict[int, re.Pattern[str]] = {}
         self._scan_regexes: list[int] = []  # regexes without a literal: scanned in full
+        self._part_rule: list[int] = []  # required part of a regex → the regex
+        self._regex_parts: dict[int, int] = {}  # regex → how many required parts
         self._patterns: list[int] = []
         self._unanchored = False
         for rid, rule in enumerate(self.rules):
@@ -269,7 +262,12 @@ class CompiledCodebook:
         self._element_gap = np.array([self.rules[r].gap for r in self._element_rule],
                                      np.int64)
         self._longest = max(self._lengths, default=0)
+        self._part_rule_arr = np.array(self._part_rule, np.int64)
+        self._parts_of_rule = np.zeros(len(self.rules), np.int64)
+        for rid, n in self._regex_parts.items():
+            self._parts_of_rule[rid] = n
         self._element_index = np.arange(self._elements, dtype=np.int64)
+        self._element_phrase = np.repeat(np.arange(len(self._lengths)), self._lengths)
 
     # -- compiling each rule kind ------------------------------------------------------------
 
@@ -303,23 +301,19 @@ class CompiledCodebook:
         self._regexes[rid] = re.compile(rule.value, re.IGNORECASE)
         # The regex is run only near word types containing one of its required literals
         # (the longest word inside each), or near a required symbol token such as "§".
-        literals = required_literals(rule.value, minimum=1)
-        triggers = []
-        for literal in literals or ():
-            word = max(re.findall(r"\w+", literal) or [""], key=len)
-            symbols = [c for c in literal if not c.isalnum() and not c.isspace()]
-            if len(word) >= 3:
-                triggers.append(f"*{word.lower()}*")
-            elif len(symbols) == len(literal.strip()) and symbols:
-                triggers.append(symbols[0])
-            else:
-                triggers = []
-                break
-        if not triggers:
+        # A regex usually requires several literals ("mål…" and "%" or "prosent"): it is
+        # run only on the sentences that hold a trigger of every such part.
+        parts = {triggers for literals in required_literal_sets(rule.value, minimum=1)
+                 if (triggers := _triggers(literals))}
+        if not parts:
             self._scan_regexes.append(rid)
             return
-        for glob in triggers:
-            self._index.add(glob, (_REGEX, rid))
+        self._regex_parts[rid] = len(parts)
+        for triggers in sorted(parts):
+            part = len(self._part_rule)
+            self._part_rule.append(rid)
+            for glob in triggers:
+                self._index.add(glob, (_REGEX, part))
 
     def _compile_pattern(self, rid: int, rule: Rule) -> None:
         self._patterns.append(rid)
@@ -412,13 +406,15 @@ class CompiledCodebook:
     def _near_regex_hits(self, text: str, table: _TypeTable, token_type: np.ndarray,
                          starts: np.ndarray, sentences: np.ndarray | None
                          ) -> list[tuple[int, int, int]]:
-        """Return the hits of regexes run on the sentences (or, without sentences, the
-        paragraphs) around the words they need: each (regex, sentence) once."""
-        tokens, rids = _expand(np.flatnonzero(table.regex_count[token_type] > 0),
-                               table.regex_first[token_type], table.regex_count[token_type],
-                               table.regexes)
-        if not len(rids):
+        """Return the hits of regexes run on the sentences that hold a trigger of each of
+        their required parts (each regex and sentence once); without sentences, on the
+        paragraphs around any trigger."""
+        tokens, parts = _expand(np.flatnonzero(table.regex_count[token_type] > 0),
+                                table.regex_first[token_type], table.regex_count[token_type],
+                                table.regexes)
+        if not len(parts):
             return []
+        rids = self._part_rule_arr[parts]
         hits: list[tuple[int, int, int]] = []
         if sentences is None:
             near: dict[int, list[int]] = {}
@@ -430,9 +426,12 @@ class CompiledCodebook:
         offsets = starts[tokens]
         index = np.searchsorted(sentences[:, 0], offsets, side="right") - 1
         inside = (index >= 0) & (offsets < sentences[np.maximum(index, 0), 1])
-        pairs = np.unique(rids[inside] * (len(sentences) + 1) + index[inside])
-        for rid, at in zip((pairs // (len(sentences) + 1)).tolist(),
-                           (pairs % (len(sentences) + 1)).tolist(), strict=True):
+        size = len(sentences) + 1
+        present = np.unique(parts[inside] * size + index[inside])  # (part, sentence) once
+        part_rule = self._part_rule_arr[present // size]
+        pairs, found = np.unique(part_rule * size + present % size, return_counts=True)
+        pairs = pairs[found == self._parts_of_rule[pairs // size]]
+        for rid, at in zip((pairs // size).tolist(), (pairs % size).tolist(), strict=True):
             hits += self._regex_hits(rid, text, [tuple(sentences[at].tolist())])
         return hits
 
@@ -487,7 +486,7 @@ class CompiledCodebook:
             return empty, empty, empty
         # The anchor of each possible phrase: its rarest word (the first of the rarest on
         # ties): the smallest index among the phrase's words that have the least count.
-        rarest = occurrences == np.repeat(least, self._lengths)
+        rarest = occurrences == least[self._element_phrase]
         anchors = np.minimum.reduceat(np.where(rarest, self._element_index, self._elements),
                                       self._offsets)[least > 0]
         is_anchor = np.zeros(self._elements, bool)
@@ -512,7 +511,10 @@ class CompiledCodebook:
         position = rule_element - offset
         length = self._element_length[rule_element]
         reach = self._element_gap[rule_element] + 1
-        keys = table.pairs(self._elements)
+        # (type, phrase word) pairs of this document's types in possible phrases, sorted:
+        # types ascend and each type's run is sorted.
+        possible = (least > 0)[self._element_phrase[elements]]
+        keys = owners[possible] * self._elements + elements[possible]
         last = first.copy()
         alive = np.ones(len(first), bool)
         n = len(word_token)
@@ -537,7 +539,9 @@ class CompiledCodebook:
                                        & (sentence[look] == sentence[here]))
                 # The first match of each candidate is the nearest word (``tried`` is sorted).
                 owner = tried[match]
-                first_match = np.flatnonzero(np.diff(owner, prepend=-1))
+                starts_run = np.ones(len(owner), bool)
+                starts_run[1:] = owner[1:] != owner[:-1]
+                first_match = np.flatnonzero(starts_run)
                 matched = owner[first_match]
                 alive[moving] = False
                 alive[matched] = True
@@ -666,6 +670,22 @@ class _UnitArrays:
         table = np.array(items, np.int64).reshape(-1, 4)  # Units are tuples: one C pass
         self.starts, self.ends, self.seqs = table[:, 0], table[:, 1], table[:, 2]
         self.skip = table[:, 3].astype(bool)
+
+
+def _triggers(literals: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the word globs (or symbol tokens such as "§") that find one of ``literals``,
+    or () when some literal has neither a word of three letters nor only symbols."""
+    triggers = []
+    for literal in literals:
+        word = max(re.findall(r"\w+", literal) or [""], key=len)
+        symbols = [c for c in literal if not c.isalnum() and not c.isspace()]
+        if len(word) >= 3:
+            triggers.append(f"*{word.lower()}*")
+        elif symbols and len(symbols) == len(literal.strip()):
+            triggers.append(symbols[0])
+        else:
+            return ()
+    return tuple(sorted(set(triggers)))
 
 
 def _core(glob: str) -> str:

@@ -154,6 +154,23 @@ def required_literals(pattern: str, minimum: int = 3) -> tuple[str, ...] | None:
     return tuple(sorted(best))
 
 
+def required_literal_sets(pattern: str, minimum: int = 1) -> list[tuple[str, ...]]:
+    """Return every required part of ``pattern`` as the lower-cased literals it can be.
+
+    Every match contains, for each returned part, at least one of its literals: a text
+    lacking any part cannot match. Parts shorter than ``minimum`` are left out; an
+    unparsable pattern gives no parts.
+    """
+    from re import _parser
+
+    try:
+        parsed = _parser.parse(pattern)
+    except re.error:
+        return []
+    parts = _candidates(list(parsed), _parser)
+    return list(dict.fromkeys(p for p in parts if min(len(x) for x in p) >= minimum))
+
+
 def required_literal(pattern: str, minimum: int = 3) -> str | None:
     """Return the single literal every match of ``pattern`` contains, or None."""
     found = required_literals(pattern, minimum)
