@@ -24,7 +24,8 @@ def test_help_and_version(capsys):
 
 HELP = [["ingest"], ["status"], ["validate"], ["codebook"], ["codebook", "check"],
         ["codebook", "show"], ["codebook", "test"], ["code"], ["export"],
-        ["export", "codings"]]
+        ["export", "codings"], ["sheet"], ["sheet", "export"], ["sheet", "import"], ["agree"],
+        ["import"], ["import", "codings"], ["report"], ["batch"]]
 
 
 @pytest.mark.parametrize("command", HELP, ids=" ".join)

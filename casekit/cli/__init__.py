@@ -10,11 +10,12 @@ import sys
 from collections.abc import Sequence
 
 from casekit import __version__
-from casekit.cli import coding, corpus
+from casekit.cli import agree, coding, corpus, human, report
 from casekit.cli.common import EXIT_FAILED, EXIT_USAGE
 from casekit.errors import CasekitError, StoreError, UsageError
 
-COMMANDS = {**corpus.COMMANDS, **coding.COMMANDS}
+COMMANDS = {**corpus.COMMANDS, **coding.COMMANDS, **agree.COMMANDS, **human.COMMANDS,
+            **report.COMMANDS}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     corpus.add_parsers(commands)
     coding.add_parsers(commands)
+    agree.add_parsers(commands)
+    human.add_parsers(commands)
+    report.add_parsers(commands)
     return parser
 
 

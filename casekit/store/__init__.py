@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from casekit.store.analysis import AnalysisTables
 from casekit.store.base import DEFAULT_STORE, SCHEMA_VERSION, StoreBase, now
 from casekit.store.coding import CodingTables
 from casekit.store.corpus import CorpusTables, DocumentState, SavedDocument
+from casekit.store.human import HumanTables
+from casekit.store.reliability import ReliabilityTables
+from casekit.store.reports import ReportTables
 
 
-class Store(CodingTables, CorpusTables, StoreBase):
+class Store(AnalysisTables, ReliabilityTables, ReportTables, HumanTables, CodingTables,
+            CorpusTables, StoreBase):
     """An open project store. Use as a context manager, or call :meth:`close`."""
 
 

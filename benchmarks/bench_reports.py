@@ -1,0 +1,103 @@
+"""Report batch speed against bare papermill runs, in one run. Prints one JSON object.
+
+    .venv/bin/python benchmarks/bench_reports.py [--store casekit.db] [--corpora corpora]
+
+Without ``--store`` every demo case under ``--corpora`` is ingested and coded with the
+shipped codebooks into a temporary store first (not timed). Then, on the same machine:
+
+- ``batch_1job_s``: ``casekit batch --all --jobs 1`` (every case report and the
+  cross-case report, executed and rendered, plus the index page), wall time;
+- ``batch_2jobs_s``: the same with two worker processes;
+- ``bare_s``: as many bare papermill runs of a one-cell notebook, each rendered with
+  nbconvert's HTML exporter, one after another: the floor of any papermill batch;
+- ``reports``: how many reports the batch made (and ``failed``: how many failed).
+
+Targets: ``batch_1job_s`` at most 1.5x ``bare_s``; ``batch_2jobs_s`` at least 1.5x
+faster than ``batch_1job_s`` on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from casekit.batch import run_batch  # noqa: E402
+from casekit.codebook import Codebook  # noqa: E402
+from casekit.coding import code_case  # noqa: E402
+from casekit.ingest import find_cases, ingest_case  # noqa: E402
+from casekit.store import Store  # noqa: E402
+
+
+def build_store(path: Path, corpora: Path) -> None:
+    """Ingest every case under ``corpora`` and code it with the shipped codebooks."""
+    codebooks = [Codebook.load(p) for p in sorted((REPO / "codebooks").glob("*.yaml"))]
+    with Store(path) as store:
+        for case_dir in find_cases(corpora):
+            report = ingest_case(case_dir, store, progress=False)
+            code_case(store, report.case_id, codebooks, progress=False)
+
+
+def bare_runs(count: int, folder: Path) -> float:
+    """Return the wall time of ``count`` bare papermill runs plus HTML, one after another."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "language": "python", "display_name": "Python 3"}})
+    nb.cells.append(nbformat.v4.new_code_cell("1 + 1"))
+    source = folder / "bare.ipynb"
+    nbformat.write(nb, source)
+    start = time.perf_counter()
+    for i in range(count):
+        executed = folder / f"bare_{i}.ipynb"
+        papermill.execute_notebook(str(source), str(executed), progress_bar=False)
+        body, _ = HTMLExporter(template_name="lab").from_filename(str(executed))
+        (folder / f"bare_{i}.html").write_text(body, encoding="utf-8")
+    return time.perf_counter() - start
+
+
+def timed_batch(store: Path, out: Path, workers: int) -> tuple[float, int, int]:
+    """Return (wall time, reports, failed) of a whole batch with ``workers`` processes."""
+    start = time.perf_counter()
+    result = run_batch(store, None, out, workers=workers, progress=False)
+    seconds = time.perf_counter() - start
+    return seconds, len(result.results), sum(not r.ok for r in result.results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, help="an ingested and coded store to use")
+    parser.add_argument("--corpora", type=Path, default=REPO / "corpora")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_reports_") as tmp:
+        folder = Path(tmp)
+        store = args.store
+        if store is None:
+            store = folder / "bench.db"
+            build_store(store, args.corpora)
+        one, reports, failed = timed_batch(store, folder / "one", workers=1)
+        two, _, _ = timed_batch(store, folder / "two", workers=2)
+        bare = bare_runs(reports, folder)
+    print(json.dumps({
+        "reports": reports,
+        "failed": failed,
+        "batch_1job_s": round(one, 2),
+        "batch_2jobs_s": round(two, 2),
+        "bare_s": round(bare, 2),
+        "batch_1job_over_bare": round(one / bare, 2),
+        "speedup_2jobs": round(one / two, 2),
+        "cores": os.cpu_count(),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
