@@ -1,5 +1,6 @@
 # casekit: the two commands the README starts with.
-#   make demo   set up .venv, then ingest and code the demo corpora
+#   make demo   set up .venv, then ingest and code the demo corpora, load the demo coders'
+#               manual codings and batch-run every case report into reports/
 #   make test   set up .venv with test tools, then lint and run the whole test suite
 # A stamp file re-installs when pyproject.toml changes.
 
@@ -27,7 +28,11 @@ setup: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/casekit ingest --all
 	$(BIN)/casekit code --all --codebook codebooks/*.yaml
+	$(BIN)/casekit import codings digi_midtfjord corpora/digi_midtfjord/codings/coder_a.csv --coder anna --codebook codebooks/governance_logics.yaml
+	$(BIN)/casekit import codings digi_midtfjord corpora/digi_midtfjord/codings/coder_b.csv --coder bjorn --codebook codebooks/governance_logics.yaml
 	$(BIN)/casekit status
+	$(BIN)/casekit batch --all --out reports
+	@echo "Reports: file://$(CURDIR)/reports/index.html"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
