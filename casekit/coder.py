@@ -423,6 +423,14 @@ class CompiledCodebook:
             for rid, offsets in near.items():
                 hits += self._regex_hits(rid, text, _paragraphs_around(text, offsets))
             return hits
+        # A regex with a required part missing from the whole document is not run at all.
+        seen = np.flatnonzero(np.bincount(parts, minlength=len(self._part_rule)))
+        complete = (np.bincount(self._part_rule_arr[seen], minlength=len(self.rules))
+                    == self._parts_of_rule)
+        keep = complete[rids]
+        if not keep.any():
+            return hits
+        tokens, parts = tokens[keep], parts[keep]
         offsets = starts[tokens]
         index = np.searchsorted(sentences[:, 0], offsets, side="right") - 1
         inside = (index >= 0) & (offsets < sentences[np.maximum(index, 0), 1])
