@@ -24,16 +24,22 @@ pytestmark = pytest.mark.skipif(
 
 # The headings each page must have (notebooks may add more).
 PAGES = {
-    "alpha.html": ("Case report", {"Material", "Codings at a glance", "Codes by tranche",
-                                   "Codes by actor role", "Exemplary passages",
-                                   "Methods appendix"}),
-    "beta.html": ("Case report", {"Material", "Exemplary passages", "Methods appendix"}),
+    "alpha.html": ("Case report", {"Material", "Codings at a glance", "Logic profile by tranche",
+                                   "Shifts between tranches", "Hybridity and co-occurrence",
+                                   "Actor-role profiles",
+                                   "Themes from network to municipalities",
+                                   "Exemplary quotes", "Codebook coverage",
+                                   "Intercoder agreement", "Methods appendix"}),
+    "beta.html": ("Case report", {"Material", "Exemplary quotes", "Methods appendix"}),
     "cross_case_report.html": ("Cross-case report", {"The cases", "Material by tranche",
-                                                     "Profiles side by side",
+                                                     "Logic profiles side by side",
+                                                     "Hybridity", "Actor-role profiles",
+                                                     "Shifts between tranches",
                                                      "Methods appendix"}),
     "codebook_review.html": ("Codebook review", {"Hits per code", "Hits per rule",
                                                  "Codes that never fire",
-                                                 "Sample passages per code"}),
+                                                 "Sample passages per code",
+                                                 "Candidate terms"}),
     "index.html": ("Case reports", set()),
 }
 FIGURES = {"alpha.html", "beta.html", "cross_case_report.html"}

@@ -103,11 +103,16 @@ def case_report(coded: Path, tmp_path_factory):
 def test_case_report_runs_and_shows_the_codings(case_report):
     assert case_report.ok, case_report.error
     notebook = Path(case_report.notebook)
-    by_tranche = outputs(notebook, 'pd.crosstab(codings["top_code"], codings["tranche"])')
-    assert by_tranche.split() == ["tranche", "municipality", "network", "top_code",
-                                  "NPG", "0", "1", "NPM", "1", "0", "SAMSKAPING", "0", "2"]
-    provenance = outputs(notebook, "report.provenance_frame")
-    assert "test" in provenance and "4" in provenance.split()
+    # The logics of the case: NPG and NPM in one sentence each, SAMSKAPING in two, of 13
+    # sentences (68 words) without the interviewer's.
+    logics = outputs(notebook, "frequencies = analysis.frequencies")
+    assert logics.split()[5:] == ["code", "NPG", "1", "1", "1", "0.077", "14.706",
+                                  "NPM", "1", "1", "1", "0.077", "14.706",
+                                  "SAMSKAPING", "2", "2", "1", "0.154", "29.412"]
+    provenance = outputs(notebook, 'pd.DataFrame(sources["codebooks"]')
+    # One codebook, "test", no version or hash (manual codings only), four codings.
+    assert provenance.split() == ["codebook_id", "version", "sha256", "codings", "0", "test",
+                                  "4"]
 
 
 def test_case_report_html_is_self_contained_with_code_hidden(case_report):
@@ -118,7 +123,7 @@ def test_case_report_html_is_self_contained_with_code_hidden(case_report):
     assert 'class="jp-CodeMirrorEditor' not in page and 'class="jp-InputPrompt' not in page
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in page
     assert '<nav class="casekit-toc" aria-label="Innhold">' in page
-    for anchor in ("#Material", "#Codes-by-tranche", "#Exemplary-passages",
+    for anchor in ("#Material", "#Logic-profile-by-tranche", "#Exemplary-quotes",
                    "#Methods-appendix"):
         assert f'href="{anchor}"' in page
     assert "<title>Alpha</title>" in page
