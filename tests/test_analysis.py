@@ -509,9 +509,11 @@ def test_a_case_without_codings_gives_zeros(empty):
     assert analysis.hybridity(empty, CASE, per="unit", codebook="mini").empty
     assert analysis.hybridity(empty, CASE, codebook="mini")["coded_units"].tolist() == [0]
     assert analysis.tranche_profile(empty, CASE, codebook="mini")["share"].sum() == 0
-    # Two steps, then Havvik and Bjørkeli against the interplay tranche: 4 x 2 codes.
+    # Two steps x 2 codes; Havvik and Bjørkeli have no material in the last tranche here,
+    # so they get no step of their own (a zero profile would read as a vanished logic).
     shift = analysis.tranche_shift(empty, CASE, codebook="mini")
-    assert len(shift) == 8 and shift["change"].abs().sum() == 0
+    assert len(shift) == 4 and shift["change"].abs().sum() == 0
+    assert set(shift["municipality"]) == {""}
     assert analysis.trace_themes(empty, CASE, codebook="mini")["in_source"].sum() == 0
     assert analysis.actor_profile(empty, CASE, codebook="mini").empty  # no actor roles
     assert analysis.timeline(empty, CASE, codebook="mini")["units"].sum() == 0
@@ -545,3 +547,12 @@ def test_code_info_names_and_inherited_colours(coded):
         ("NPM.value", "NPM", "NPM", 1, "Verdi for pengene", "#d95f02"),
         ("NPG", None, "NPG", 0, "Nettverksstyring", "#1b9e77")]
     assert analysis.code_info(coded, "mini", "en")["name"].tolist()[1] == "Goals"
+
+
+def test_a_case_without_any_codebook_gives_empty_shifts(make_case, store):
+    folder = make_case(files={"d1.txt": D1}, rows=[row("d1", "d1.txt", date="2025-01-15")])
+    ingest_case(folder, store, progress=False)
+    shift = analysis.tranche_shift(store, CASE)
+    assert shift.empty and list(shift.columns) == list(analysis.tranche_shift(
+        store, CASE, measure="units").columns)
+    assert shift["change"].dtype == "float64" and shift["units_after"].dtype == "int64"

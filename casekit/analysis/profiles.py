@@ -61,6 +61,9 @@ def _tranche_profile(material: Material, municipalities: bool) -> pd.DataFrame:
     if municipalities and material.tranches:
         last = material.tranches[-1]
         local = _profile(_subset(material, material.units["tranche"] == last), "municipality")
+        # A municipality with no material in the last tranche has no profile there (zeros
+        # would read as a logic that vanished).
+        local = local[local["all_units"] > 0]
         local.insert(0, "tranche", last)
         frame = pd.concat([frame, local[frame.columns]], ignore_index=True)
     positions = {t: i for i, t in enumerate(material.tranches, start=1)}
@@ -76,13 +79,16 @@ def tranche_profile(store: Store, case_id: str, *, level: Level = "top",
     """Return the logic profile of each tranche, in the case's order.
 
     One row per tranche and code, every tranche (zeros when it has no documents yet) and
-    every code. ``municipalities=True`` adds one profile per municipality of the last
-    tranche (rows with ``municipality`` set; whole-tranche rows have ``""``). Columns:
+    every code. ``municipalities=True`` adds one profile per municipality with material in
+    the last tranche (rows with ``municipality`` set; whole-tranche rows have ``""``). Columns:
     tranche, label, position, municipality, code, then the profile measures (see the
     module docstring).
     """
     material = load(store, case_id, unit=unit, level=level, filter=filter, codebook=codebook)
     return _tranche_profile(material, municipalities)
+
+
+_FLOAT_SHIFT = ("before", "after", "change")
 
 
 def tranche_shift(store: Store, case_id: str, *, measure: str = "share",
@@ -94,11 +100,16 @@ def tranche_shift(store: Store, case_id: str, *, measure: str = "share",
     ``""``), then each municipality of the last tranche against the tranche before it.
     ``measure``: share, unit_share, per_1000_words or units. Columns: from_tranche,
     to_tranche, municipality, code, measure, before, after, change (after − before),
-    units_before, units_after. A case with one tranche gives an empty frame.
+    units_before, units_after. A case with one tranche, or no codes, gives an empty
+    frame; a municipality with no material in the last tranche gets no step.
     """
     if measure not in SHIFT_MEASURES:
         raise UsageError(f"measure must be one of {', '.join(SHIFT_MEASURES)}, not {measure!r}")
     material = load(store, case_id, unit=unit, level=level, filter=filter, codebook=codebook)
+    if not material.codes or len(material.tranches) < 2:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c in _FLOAT_SHIFT else
+                                          "int64" if c in ("units_before", "units_after")
+                                          else "object") for c in SHIFT_COLUMNS})
     profile = _tranche_profile(material, municipalities=True).set_index(
         ["tranche", "municipality", "code"])
     tranches = material.tranches

@@ -195,12 +195,17 @@ def _candidates(material: Material, code: str, turns: dict) -> pd.DataFrame:
         return pd.DataFrame()
     docs = material.docs.set_index("doc_id")
     order = {d: i for i, d in enumerate(material.docs["doc_id"])}
+    # Each document's codings as arrays, so a passage's competitors are found among its
+    # own document's codings, not the whole case's.
+    by_doc = {doc_id: (g["start"].to_numpy(), g["end"].to_numpy(), g["code_id"].to_numpy(),
+                       g["codebook_id"].to_numpy())
+              for doc_id, g in codings.groupby("doc_id", sort=False)}
     rows = []
     for (doc_id, start, end), group in mine.groupby(["doc_id", "start", "end"], sort=False):
-        others = codings[(codings["doc_id"] == doc_id) & (codings["start"] < end)
-                         & (codings["end"] > start)
-                         & codings["codebook_id"].isin(set(group["codebook_id"]))]
-        competing = {c for c in others["code_id"]
+        starts, ends, codes, books = by_doc[doc_id]
+        overlapping = ((starts < end) & (ends > start)
+                       & np.isin(books, list(set(group["codebook_id"]))))
+        competing = {c for c in set(codes[overlapping])
                      if not in_family(c, code) and not in_family(code, c)}
         rules = {h["rule"] for hits in group["evidence"] for h in hits}
         hits = int(group["n_hits"].sum())
