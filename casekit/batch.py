@@ -15,15 +15,22 @@ import datetime as dt
 import html
 import json
 import multiprocessing
+import queue
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
+# Imported here although casekit.report imports them lazily (to keep report kernels light):
+# local workers are forked from this process and start with them loaded.
+import nbclient  # noqa: F401
+import nbconvert  # noqa: F401
+import papermill  # noqa: F401
 from tqdm.auto import tqdm
 
 import casekit
@@ -40,6 +47,7 @@ from casekit.report import (
     job_parameters,
     load_codebooks,
     prepare_out_dir,
+    render_report,
     run_report,
 )
 from casekit.store import open_store
@@ -145,8 +153,8 @@ class _KernelThread:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casekit-kernel")
         self.kernel = WarmKernel()
 
-    def run(self, job: ReportJob) -> ReportResult:
-        return self.executor.submit(run_report, job, self.kernel).result()
+    def run(self, job: ReportJob, render: bool) -> ReportResult:
+        return self.executor.submit(run_report, job, self.kernel, render=render).result()
 
     def close(self) -> None:
         try:
@@ -165,11 +173,12 @@ def _close_kernels() -> None:
         _threads.pop().close()
 
 
-def run_in_worker(job: ReportJob) -> ReportResult:
+def run_in_worker(job: ReportJob, render: bool = True) -> ReportResult:
     """Run one job in this worker's warm kernel (one per calling thread); return its result.
 
     This is the function local worker processes and Dask workers call. The kernel is
-    shut down when the worker process exits.
+    shut down when the worker process exits. ``render=False`` leaves the HTML to the
+    caller (:func:`casekit.report.render_report`).
     """
     thread = getattr(_local, "thread", None)
     if thread is None:
@@ -178,7 +187,7 @@ def run_in_worker(job: ReportJob) -> ReportResult:
             Finalize(None, _close_kernels, exitpriority=10)  # pool workers skip atexit
         thread = _local.thread = _KernelThread()
         _threads.append(thread)
-    return thread.run(job)
+    return thread.run(job, render)
 
 
 def _failed(job: ReportJob, exc: BaseException) -> ReportResult:
@@ -208,14 +217,37 @@ def _collect(futures: dict[Any, int], jobs: Sequence[ReportJob], completed: Any
 @contextmanager
 def _local_pool(jobs: Sequence[ReportJob], workers: int
                 ) -> Iterator[Iterator[tuple[int, ReportResult]]]:
-    """Submit the jobs to local worker processes; yield their results as they finish."""
+    """Submit the jobs to local worker processes; yield their results as they finish.
+
+    Workers only execute notebooks; this process renders their HTML in a thread, so a
+    worker's kernel starts the next report while the page of the last one is written.
+    """
     methods = multiprocessing.get_all_start_methods()
     # fork: workers start at once with papermill and nbconvert already imported. They
-    # are forked on the first submit, before the progress bar starts its thread.
+    # are forked on the first submit, before the render thread and the progress bar
+    # start theirs.
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(run_in_worker, jobs[i]): i for i in _heaviest_first(jobs)}
-        yield _collect(futures, jobs, as_completed)
+    done: queue.SimpleQueue[tuple[int, ReportResult]] = queue.SimpleQueue()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="casekit-render") as renderer:
+
+        def render(i: int, result: ReportResult) -> None:
+            done.put((i, render_report(jobs[i], result)))
+
+        def executed(i: int, future: Future[ReportResult]) -> None:
+            try:
+                result = future.result()
+            except Exception as exc:  # a worker process that died takes only its job
+                done.put((i, _failed(jobs[i], exc)))
+                return
+            try:
+                renderer.submit(render, i, result)
+            except RuntimeError:  # the batch is being stopped: report it unrendered
+                done.put((i, result))
+
+        for i in _heaviest_first(jobs):
+            pool.submit(run_in_worker, jobs[i], False).add_done_callback(partial(executed, i))
+        yield (done.get() for _ in jobs)
 
 
 @contextmanager

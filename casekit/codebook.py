@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ UNAVAILABLE_ATTRS = {"POS", "TAG", "DEP", "MORPH", "ENT_TYPE", "ENT_IOB", "ENT_I
                      "SENT_START", "IS_SENT_START", "HEAD", "SPACY"}
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$")
 _CODEBOOK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+PARSED_CACHE_SIZE = 32  # codebook versions kept parsed per process
 
 
 class CodebookError(InputError):
@@ -129,18 +133,26 @@ class Codebook:
 
         Raises :class:`CodebookError` listing every problem (file:line:column: problem).
         """
-        codebook, problems = _parse(Path(path))
-        if problems or codebook is None:
-            raise CodebookError(path, problems)
-        return codebook
+        path = Path(path)
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            text = None  # _parse words the problem (missing file, not UTF-8)
+        if text is None:
+            codebook, problems = _parse(path)
+            if problems or codebook is None:
+                raise CodebookError(path, problems)
+            return codebook
+        return _parse_cached(text, path)
 
     @classmethod
     def from_text(cls, text: str, path: str | Path = "<text>") -> Codebook:
-        """Load a codebook from its YAML text (as the store keeps it); return it."""
-        codebook, problems = _parse(Path(path), text)
-        if problems or codebook is None:
-            raise CodebookError(path, problems)
-        return codebook
+        """Load a codebook from its YAML text (as the store keeps it); return it.
+
+        The parse is cached per process by the text's hash (validating a large codebook
+        takes seconds); every call returns its own copy, so callers may change it freely.
+        """
+        return _parse_cached(text, Path(path))
 
     def __getitem__(self, code_id: str) -> Code:
         return self._by_id[code_id]
@@ -203,6 +215,42 @@ class Codebook:
 
         walk(None, 0)
         return "\n".join(lines)
+
+
+_parsed: OrderedDict[str, bytes] = OrderedDict()  # text sha256 -> pickled Codebook
+_parsed_lock = threading.Lock()
+
+
+def _parse_cached(text: str, path: Path) -> Codebook:
+    """Return the codebook of ``text``, parsed once per process and copied for each caller.
+
+    The cache holds pickled codebooks, never live objects: a caller that changes its
+    codebook (a code's rules, a name) cannot change what the next caller gets. Invalid
+    text is not cached; it raises :class:`CodebookError` each time.
+    """
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with _parsed_lock:
+        frozen = _parsed.get(key)
+        if frozen is not None:
+            _parsed.move_to_end(key)
+    if frozen is None:
+        codebook, problems = _parse(path, text)
+        if problems or codebook is None:
+            raise CodebookError(path, problems)
+        frozen = pickle.dumps(codebook, protocol=pickle.HIGHEST_PROTOCOL)
+        with _parsed_lock:
+            _parsed[key] = frozen
+            while len(_parsed) > PARSED_CACHE_SIZE:
+                _parsed.popitem(last=False)
+    codebook = pickle.loads(frozen)
+    codebook.path = path  # the same text may come from another file
+    return codebook
+
+
+def clear_parsed_cache() -> None:
+    """Forget every cached codebook parse (tests and long sessions)."""
+    with _parsed_lock:
+        _parsed.clear()
 
 
 def check(path: str | Path) -> list[InputError]:

@@ -15,25 +15,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
+import os
 import re
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pandas as pd
-import papermill
-from jinja2 import DictLoader
-from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
-from nbconvert import HTMLExporter
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
-from papermill.exceptions import PapermillExecutionError
 
 from casekit import __version__
 from casekit.codebook import Codebook
@@ -41,11 +33,24 @@ from casekit.errors import InputError, UsageError
 from casekit.provenance import sha256_text
 from casekit.store import Store, open_store
 
+if TYPE_CHECKING:
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+# papermill, nbformat, nbconvert and nbclient are imported where they are used: a report
+# notebook imports this module for its provenance helpers, and those imports cost a
+# kernel more than a second (nbformat's schema validation alone loads a grammar parser).
+
 KERNEL = "python3"
 RESERVED_NAMES = ("index", "cross_case_report")  # output names a case id must not take
 NO_CODINGS = "case '{case_id}' has no codings"
 NO_CODINGS_HINT = "run 'casekit code {case_id} --codebook codebooks/*.yaml' first"
 _ENGINE = "casekit-warm"
+EXECUTED = "executed"  # the status of a report between execution and rendering
+# Report kernels compute on small frames, where one thread per math library (BLAS, Arrow
+# via OMP_NUM_THREADS) is as fast as many; a batch runs a kernel per core, and more
+# threads would only contend and spin. A value set in the environment wins.
+KERNEL_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 # Kept in the module (not a package data file): pyproject ships only the store's SQL.
 _TEMPLATE = """\
@@ -135,7 +140,10 @@ class ReportJob:
 
 @dataclass
 class ReportResult:
-    """The outcome of a report job: status ``ok`` or ``failed``, time, files and error."""
+    """The outcome of a report job: status ``ok`` or ``failed``, time, files and error.
+
+    (``executed`` while a batch has run the notebook but not yet rendered it.)
+    """
 
     name: str
     status: str
@@ -156,28 +164,38 @@ class ReportResult:
         return asdict(self)
 
 
-class _WarmEngine(NBClientEngine):
-    """papermill's nbclient engine, executing in an already running kernel."""
+@cache
+def _warm_engine() -> type:
+    """Return papermill's nbclient engine made to execute in an already running kernel,
+    registered with papermill as ``casekit-warm``."""
+    import nbformat
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
 
-    @classmethod
-    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                 stdout_file: Any = None, stderr_file: Any = None,
-                                 start_timeout: int = 60, execution_timeout: int | None = None,
-                                 warm_kernel: WarmKernel | None = None,
-                                 partial_path: str | None = None, **kwargs: Any) -> Any:
-        assert warm_kernel is not None
-        client = PapermillNotebookClient(
-            nb_man, km=warm_kernel.km, timeout=execution_timeout, startup_timeout=start_timeout,
-            kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
-            stderr_file=stderr_file)
-        client.kc = warm_kernel.kc  # reuse the open channels: no new client per notebook
-        try:
-            return client.execute()
-        except Exception:
-            # A dead or hung kernel skips papermill's error handling: keep what ran.
-            if partial_path:
-                nbformat.write(nb_man.nb, partial_path)
-            raise
+    class _WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str,
+                                     log_output: bool = False, stdout_file: Any = None,
+                                     stderr_file: Any = None, start_timeout: int = 60,
+                                     execution_timeout: int | None = None,
+                                     warm_kernel: WarmKernel | None = None,
+                                     partial_path: str | None = None, **kwargs: Any) -> Any:
+            assert warm_kernel is not None
+            client = PapermillNotebookClient(
+                nb_man, km=warm_kernel.km, timeout=execution_timeout,
+                startup_timeout=start_timeout, kernel_name=kernel_name,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            client.kc = warm_kernel.kc  # reuse the open channels: no new client per notebook
+            try:
+                return client.execute()
+            except Exception:
+                # A dead or hung kernel skips papermill's error handling: keep what ran.
+                if partial_path:
+                    nbformat.write(nb_man.nb, partial_path)
+                raise
+
+    papermill_engines.register(_ENGINE, _WarmEngine)
+    return _WarmEngine
 
 
 class WarmKernel:
@@ -203,19 +221,25 @@ class WarmKernel:
         return self._ensure().kc
 
     def _ensure(self) -> NotebookClient:
+        import nbformat
+        from jupyter_core.utils import run_sync
+        from nbclient import NotebookClient
+
         if self._client is not None and run_sync(self._client.km.is_alive)():
             return self._client
         self.close()
         client = NotebookClient(nbformat.v4.new_notebook(), kernel_name=self.kernel_name,
                                 extra_arguments=["--IPKernelApp.log_level=ERROR"])
         client.km = client.create_kernel_manager()
-        client.start_new_kernel()
+        client.start_new_kernel(env={**KERNEL_THREADS, **os.environ})
         client.start_new_kernel_client()
         self._client = client
         return client
 
     def reset(self, cwd: str | Path) -> None:
         """Clear the namespace, close figures and change to ``cwd`` before a notebook."""
+        from jupyter_core.utils import run_sync
+
         # Like %reset -f, but without its full garbage collection (a third of a second
         # with pandas loaded): names and the output cache go, collection happens later.
         code = ("def _casekit_reset(ip, cwd):\n"
@@ -257,12 +281,14 @@ def execute(job: ReportJob, kernel: WarmKernel | None = None) -> Path:
     :class:`papermill.exceptions.PapermillExecutionError` when a cell fails (the partly
     executed notebook is written first).
     """
+    import papermill
+
     if Path(job.notebook).resolve() == job.executed_path.resolve():
         raise UsageError(f"{job.notebook}: the report would overwrite its notebook")
     cwd = str(Path(job.notebook).resolve().parent)
     extra: dict[str, Any] = {}
     if kernel is not None:
-        papermill_engines.register(_ENGINE, _WarmEngine)
+        _warm_engine()  # registers the engine
         kernel.reset(cwd)
         extra = {"engine_name": _ENGINE, "warm_kernel": kernel,
                  "partial_path": str(job.executed_path)}
@@ -277,6 +303,9 @@ def execute(job: ReportJob, kernel: WarmKernel | None = None) -> Path:
 
 @lru_cache(maxsize=4)
 def _exporter(language: str) -> HTMLExporter:
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
     return HTMLExporter(
         template_name="lab", template_file="casekit_report.html.j2",
         extra_loaders=[DictLoader({"casekit_report.html.j2": _TEMPLATE})],
@@ -304,6 +333,8 @@ def render_html(notebook: str | Path, html_path: str | Path, *, title: str = "",
     is escaped where it enters the page (pandas tables, printed text), while the
     notebook's own markdown stays rendered.
     """
+    import nbformat
+
     nb = nbformat.read(str(notebook), as_version=4)
     resources = {"metadata": {"name": title or Path(notebook).stem},
                  "casekit_css": _CSS,
@@ -319,19 +350,27 @@ def render_html(notebook: str | Path, html_path: str | Path, *, title: str = "",
 
 
 def _error_line(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
     if isinstance(exc, PapermillExecutionError):
         value = str(exc.evalue).strip().splitlines()[0] if exc.evalue else ""
         return f"{exc.ename}: {value} (cell [{exc.exec_count}])"[:300]
     return f"{type(exc).__name__}: {str(exc).strip()}"[:300]
 
 
-def run_report(job: ReportJob, kernel: WarmKernel | None = None) -> ReportResult:
+def run_report(job: ReportJob, kernel: WarmKernel | None = None, *,
+               render: bool = True) -> ReportResult:
     """Execute and render one report; return its :class:`ReportResult`. Never raises.
 
     A failure (a cell's error, a dead kernel, a time-out) gives status ``failed`` with
     the error, keeps the partly executed notebook and removes any older HTML of the
-    same report, so no page from an earlier run passes for this one.
+    same report, so no page from an earlier run passes for this one. With
+    ``render=False`` the notebook is only executed (status ``executed``) and
+    :func:`render_report` finishes it: a batch renders in its main process while the
+    worker's kernel runs the next report.
     """
+    from papermill.exceptions import PapermillExecutionError
+
     started, clock = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), time.perf_counter()
     result = ReportResult(job.name, "failed", 0.0, started, dict(job.parameters))
     job.html_path.unlink(missing_ok=True)
@@ -340,9 +379,7 @@ def run_report(job: ReportJob, kernel: WarmKernel | None = None) -> ReportResult
         return result
     try:
         result.notebook = str(execute(job, kernel))
-        result.html = str(render_html(job.executed_path, job.html_path, title=job.title,
-                                      language=job.language))
-        result.status = "ok"
+        result.status = EXECUTED
     except Exception as exc:  # one report must never stop the batch
         result.error = _error_line(exc)
         if job.executed_path.exists():
@@ -350,6 +387,22 @@ def run_report(job: ReportJob, kernel: WarmKernel | None = None) -> ReportResult
         if kernel is not None and not isinstance(exc, PapermillExecutionError):
             kernel.close()  # dead, hung or timed out: the next job gets a fresh kernel
     result.seconds = round(time.perf_counter() - clock, 2)
+    return render_report(job, result) if render else result
+
+
+def render_report(job: ReportJob, result: ReportResult) -> ReportResult:
+    """Render the HTML page of an ``executed`` report; return the result, now ``ok`` or
+    ``failed`` (with the error). Never raises; any other result is returned unchanged."""
+    if result.status != EXECUTED:
+        return result
+    clock = time.perf_counter()
+    try:
+        result.html = str(render_html(job.executed_path, job.html_path, title=job.title,
+                                      language=job.language))
+        result.status = "ok"
+    except Exception as exc:  # one report must never stop the batch
+        result.status, result.error = "failed", _error_line(exc)
+    result.seconds = round(result.seconds + time.perf_counter() - clock, 2)
     return result
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,8 @@ SEGMENT_ATTRIBUTES = ("speaker", "speaker_role")
 INTERVIEWER = "interviewer"
 
 Level = str | int
+T = TypeVar("T")
+CACHE_ENTRIES = 64  # reads and loaded materials kept per open store
 
 
 def _tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -155,10 +160,77 @@ def evenness(value: float, n_logics: int) -> float:
 def code_universe(store: Store, codings: pd.DataFrame, codebook: str | None,
                   level: Level) -> list[str]:
     """Return every code at ``level``: the codebook's in file order, then others coded."""
-    table = store.code_table(codebook)
+    table = read(store, "code_table", codebook)
     codes = dict.fromkeys(code_at(c, level) for c in table["code_id"])
     extra = sorted({code_at(c, level) for c in codings["code_id"]} - set(codes))
     return [*codes, *extra]
+
+
+# -- caching --------------------------------------------------------------------------------
+# A report calls a dozen analysis functions on one case, and each would read the same
+# segments, documents and codings again. Reads and loaded material are kept per open store
+# and dropped as soon as its data change: Store.data_state changes with every write,
+# through this connection or any other (in any process).
+
+
+@dataclass
+class _StoreCache:
+    state: tuple[int, int]
+    entries: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+
+
+_caches: weakref.WeakKeyDictionary[Store, _StoreCache] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+_MISSING = object()
+
+
+def cached(store: Store, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """Return ``compute()``, computed once per open store and ``key`` while the store's
+    data stay the same. Callers must not change what it returns (copy it first)."""
+    state = store.data_state()
+    with _cache_lock:
+        cache = _caches.get(store)
+        if cache is None or cache.state != state:
+            cache = _caches[store] = _StoreCache(state)
+        value = cache.entries.get(key, _MISSING)
+        if value is not _MISSING:
+            cache.entries.move_to_end(key)
+            return value
+    value = compute()
+    if store.data_state() == state:  # a write in between: the result may mix old and new
+        with _cache_lock:
+            cache.entries[key] = value
+            while len(cache.entries) > CACHE_ENTRIES:
+                cache.entries.popitem(last=False)
+    return value
+
+
+def clear_cache(store: Store | None = None) -> None:
+    """Forget the cached reads and material of one open store (or of all)."""
+    with _cache_lock:
+        if store is None:
+            _caches.clear()
+        else:
+            _caches.pop(store, None)
+
+
+def read(store: Store, method: str, *args: Any, **kwargs: Any) -> Any:
+    """Return ``store.<method>(*args, **kwargs)``, read once while the store is unchanged.
+
+    Frames come back as shallow copies: with pandas copy-on-write, a caller that changes
+    its frame copies it then and leaves the cached one as it was.
+    """
+    key = ("read", method, args, tuple(sorted(kwargs.items())))
+    value = cached(store, key, lambda: getattr(store, method)(*args, **kwargs))
+    return _copied(value)
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=False)
+    if isinstance(value, list | dict):
+        return value.copy()
+    return value
 
 
 @dataclass
@@ -232,7 +304,7 @@ def _period(date: Any, freq: str) -> str:
 
 def _documents(store: Store, case_id: str, sentences: pd.DataFrame,
                include_interviewer: bool) -> pd.DataFrame:
-    docs = store.documents(case_id)
+    docs = read(store, "documents", case_id)
     keep = [c for c in docs.columns if c not in (
         "case_id", "file", "tranche_position", "reader", "encoding", "raw_sha256",
         "text_sha256", "text_version", "ingested_at", "updated_at")]
@@ -254,10 +326,10 @@ def _units(store: Store, case_id: str, unit: str, docs: pd.DataFrame,
                               "start": 0, "end": docs["n_chars"], "speaker": None,
                               "speaker_role": None, "n_words": docs["words"]})
     else:
-        segments = sentences if unit == "sentence" else store.segments(
-            case_id, kind=unit, with_text=False)
+        segments = sentences if unit == "sentence" else read(
+            store, "segments", case_id, kind=unit, with_text=False)
         if unit == "turn":  # a document without speaker turns is read by paragraph
-            paragraphs = store.segments(case_id, kind="paragraph", with_text=False)
+            paragraphs = read(store, "segments", case_id, kind="paragraph", with_text=False)
             segments = pd.concat([segments, paragraphs[~paragraphs["doc_id"].isin(
                 set(segments["doc_id"]))]], ignore_index=True)
         if not include_interviewer:
@@ -276,7 +348,7 @@ def _units(store: Store, case_id: str, unit: str, docs: pd.DataFrame,
 
 
 def _interviewer_spans(store: Store, case_id: str) -> pd.DataFrame:
-    turns = store.segments(case_id, kind="turn", with_text=False)
+    turns = read(store, "segments", case_id, kind="turn", with_text=False)
     return turns[turns["speaker_role"] == INTERVIEWER][["doc_id", "start", "end"]]
 
 
@@ -325,35 +397,63 @@ def assign(codings: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
 
 def load(store: Store, case_id: str, *, unit: str = "sentence", level: Level = "top",
          filter: CodingFilter | None = None, codebook: str | None = None) -> Material:
-    """Read a case's documents, units and filtered codings into a :class:`Material`."""
+    """Read a case's documents, units and filtered codings into a :class:`Material`.
+
+    Loaded once per open store, case, unit, level and filter while the store is unchanged;
+    each call gets its own copy.
+    """
     store.require_case(case_id)
     unit, level = check_unit(unit), check_level(level)
     chosen = resolve_filter(filter, codebook)
-    sentences = store.segments(case_id, kind="sentence", with_text=False)
-    docs = _documents(store, case_id, sentences, chosen.include_interviewer)
-    units = _units(store, case_id, unit, docs, sentences, chosen.include_interviewer)
-    codings = store.coded_spans(
-        case_id, statuses=chosen.status, origins=chosen.origin, coders=chosen.coder,
-        codebook_id=chosen.codebook, manual_proposals=chosen.manual_proposals,
-        include_stale=chosen.include_stale)
-    if not chosen.include_interviewer:
-        codings = _drop_in_spans(codings, _interviewer_spans(store, case_id))
-    codings = codings.reset_index(drop=True)
-    codings["code"] = [code_at(c, level) for c in codings["code_id"]]
-    pairs = assign(codings, units)
-    pairs["code"] = codings["code"].to_numpy()[pairs["row"].to_numpy()] if len(pairs) else []
+    material = cached(store, ("material", case_id, unit, level, chosen),
+                      lambda: _load(store, case_id, unit, level, chosen))
+    return dataclasses.replace(
+        material, docs=_copied(material.docs), units=_copied(material.units),
+        codings=_copied(material.codings), presence=_copied(material.presence),
+        codes=list(material.codes), tranches=list(material.tranches),
+        tranche_labels=dict(material.tranche_labels),
+        municipalities=list(material.municipalities))
+
+
+def _load(store: Store, case_id: str, unit: str, level: Level,
+          chosen: CodingFilter) -> Material:
+    # Each step is cached on what it depends on, so materials that differ in level, unit
+    # or filter share the rest (cached values are shared: derive, never change them).
+    interviewer = chosen.include_interviewer
+    sentences = read(store, "segments", case_id, kind="sentence", with_text=False)
+    docs = cached(store, ("docs", case_id, interviewer),
+                  lambda: _documents(store, case_id, sentences, interviewer))
+    units = cached(store, ("units", case_id, unit, interviewer),
+                   lambda: _units(store, case_id, unit, docs, sentences, interviewer))
+    codings = cached(store, ("codings", case_id, chosen),
+                     lambda: _filtered_codings(store, case_id, chosen))
+    pairs = cached(store, ("pairs", case_id, unit, chosen), lambda: assign(codings, units))
+    codings = codings.assign(code=[code_at(c, level) for c in codings["code_id"]])
+    pairs = pairs.assign(
+        code=codings["code"].to_numpy()[pairs["row"].to_numpy()] if len(pairs) else [])
     presence = (pairs.groupby(["unit_id", "code"]).size().rename("codings").reset_index()
                 if len(pairs) else pd.DataFrame({"unit_id": pd.Series(dtype="int64"),
                                                  "code": pd.Series(dtype=object),
                                                  "codings": pd.Series(dtype="int64")}))
-    tranches = store.tranches(case_id)
+    tranches = read(store, "tranches", case_id)
     return Material(
         case_id=case_id, unit=unit, level=level, filter=chosen, docs=docs, units=units,
         codings=codings, presence=presence,
         codes=code_universe(store, codings, chosen.codebook, level),
         tranches=list(tranches["tranche_id"]),
         tranche_labels=dict(zip(tranches["tranche_id"], tranches["label"], strict=True)),
-        municipalities=store.case_municipalities(case_id))
+        municipalities=read(store, "case_municipalities", case_id))
+
+
+def _filtered_codings(store: Store, case_id: str, chosen: CodingFilter) -> pd.DataFrame:
+    """Return the codings that pass the filter (interviewer speech left out unless asked)."""
+    codings = read(
+        store, "coded_spans", case_id, statuses=chosen.status, origins=chosen.origin,
+        coders=chosen.coder, codebook_id=chosen.codebook,
+        manual_proposals=chosen.manual_proposals, include_stale=chosen.include_stale)
+    if not chosen.include_interviewer:
+        codings = _drop_in_spans(codings, _interviewer_spans(store, case_id))
+    return codings.reset_index(drop=True)
 
 
 def code_info(store: Store, codebook: str | None = None, language: str = "nb") -> pd.DataFrame:
@@ -363,7 +463,7 @@ def code_info(store: Store, codebook: str | None = None, language: str = "nb") -
     to nb, en, then the id), colour (the code's own, else its nearest ancestor's, else
     None), position.
     """
-    table = store.code_table(codebook)
+    table = read(store, "code_table", codebook)
     colours = {c: k for c, k in zip(table["code_id"], table["colour"], strict=True)
                if isinstance(k, str) and k}
     parents = dict(zip(table["code_id"], table["parent_id"], strict=True))

@@ -16,10 +16,11 @@ from casekit.store.corpus import CorpusTables, DocumentState, SavedDocument
 from casekit.store.human import HumanTables
 from casekit.store.reliability import ReliabilityTables
 from casekit.store.reports import ReportTables
+from casekit.store.state import StateTables
 
 
-class Store(AnalysisTables, ReliabilityTables, ReportTables, HumanTables, CodingTables,
-            CorpusTables, StoreBase):
+class Store(StateTables, AnalysisTables, ReliabilityTables, ReportTables, HumanTables,
+            CodingTables, CorpusTables, StoreBase):
     """An open project store. Use as a context manager, or call :meth:`close`."""
 
 
