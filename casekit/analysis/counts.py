@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from casekit.analysis.base import (
     CodingFilter,
@@ -67,6 +66,8 @@ def _contingency(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, 
     if rows.sum() < 2 or cols.sum() < 2:
         return expected, residual, result
     observed = counts[np.ix_(rows, cols)].astype(float)
+    from scipy import stats  # here, not at import: scipy.stats costs a kernel ~0.6 s
+
     chi2, p_value, dof, exp = stats.chi2_contingency(observed, correction=False)
     n = observed.sum()
     row_p = observed.sum(axis=1, keepdims=True) / n

@@ -8,8 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from casekit import nlp
-from casekit.analysis.base import INTERVIEWER, CodingFilter, Material, in_family, load
+from casekit.analysis.base import INTERVIEWER, CodingFilter, Material, in_family, load, read
 from casekit.errors import UsageError
 from casekit.matching import glob_to_regex
 from casekit.store import Store
@@ -28,7 +27,7 @@ _CHARS_PER_WORD = 40
 
 def _speakers(store: Store, case_id: str) -> dict[str, tuple[np.ndarray, pd.DataFrame]]:
     """Return per document its turns (sorted starts, rows) to find who said a passage."""
-    turns = store.segments(case_id, kind="turn", with_text=False)
+    turns = read(store, "segments", case_id, kind="turn", with_text=False)
     found = {}
     for doc_id, group in turns.groupby("doc_id"):
         group = group.sort_values("start").reset_index(drop=True)
@@ -64,6 +63,8 @@ def _term_tests(term: str, language: str) -> list[Callable[[str, str], bool]]:
     matches its own surface form or any form with the same lemma (``kommunene`` finds
     ``kommune``, ``kommuner``, ...).
     """
+    from casekit import nlp  # spaCy: loaded only when a term is looked up
+
     lemmatize = nlp.lemmatizer(language)
     tests: list[Callable[[str, str], bool]] = []
     for word in term.lower().split():
@@ -79,6 +80,8 @@ def _term_tests(term: str, language: str) -> list[Callable[[str, str], bool]]:
 def _term_hits(text: str, term: str, language: str) -> list[tuple[int, int]]:
     """Return the (start, end) offsets of every occurrence of ``term`` in ``text``."""
     tests = _term_tests(term, language)
+    from casekit import nlp  # spaCy: loaded only when a term is looked up
+
     lemmatize = nlp.lemmatizer(language)
     tokens = [t for t in nlp.tokenizer_pipeline(language)(text) if not t.is_space]
     words = [(t.lower_, lemmatize(t.lower_), t.idx, t.idx + len(t.text)) for t in tokens]
@@ -128,7 +131,7 @@ def _occurrences(store: Store, material: Material, term: str | None, code: str |
     found: dict[tuple[str, int, int], str] = {}
     for doc_id, language in zip(material.docs["doc_id"], material.docs["language"],
                                 strict=True):
-        texts[doc_id] = store.document_text(material.case_id, doc_id)
+        texts[doc_id] = read(store, "document_text", material.case_id, doc_id)
         if term is not None:
             for start, end in _term_hits(texts[doc_id], term, language):
                 found[(doc_id, start, end)] = ""
@@ -190,35 +193,44 @@ def quotes(store: Store, case_id: str, code: str, *, by: str | None = None, n: i
 def _candidates(material: Material, code: str, turns: dict) -> pd.DataFrame:
     """Return one row per passage coded with ``code`` or a subcode, with its score."""
     codings = material.codings
-    mine = codings[[in_family(c, code) for c in codings["code_id"]]]
+    family = np.fromiter((in_family(c, code) for c in codings["code_id"]), dtype=bool,
+                         count=len(codings))
+    mine = codings[family]
     if mine.empty:
         return pd.DataFrame()
     docs = material.docs.set_index("doc_id")
     order = {d: i for i, d in enumerate(material.docs["doc_id"])}
-    # Each document's codings as arrays, so a passage's competitors are found among its
-    # own document's codings, not the whole case's.
-    by_doc = {doc_id: (g["start"].to_numpy(), g["end"].to_numpy(), g["code_id"].to_numpy(),
-                       g["codebook_id"].to_numpy())
-              for doc_id, g in codings.groupby("doc_id", sort=False)}
+    # Each document's codings as arrays, to find those overlapping a passage in one step.
+    by_doc = {doc_id: (group["start"].to_numpy(), group["end"].to_numpy(),
+                       group["codebook_id"].to_numpy(object), group["code_id"].to_numpy(object))
+              for doc_id, group in codings.groupby("doc_id", sort=False)}
+    meta_columns = ["title", "kind", "tranche", "municipality", "actor_role", "date", "year",
+                    "quarter", "month", "language"]
+    metas = {d: docs.loc[d, meta_columns] for d in dict.fromkeys(mine["doc_id"])}
+    passages: dict[tuple[str, int, int], list[int]] = {}
+    for i, key in enumerate(zip(mine["doc_id"], mine["start"], mine["end"], strict=True)):
+        passages.setdefault(key, []).append(i)
+    books, code_ids = mine["codebook_id"].to_numpy(object), mine["code_id"].to_numpy(object)
+    evidence, n_hits = mine["evidence"].to_numpy(object), mine["n_hits"].to_numpy()
+    statuses, quotes = mine["status"].to_numpy(object), mine["quote"].to_numpy(object)
     rows = []
-    for (doc_id, start, end), group in mine.groupby(["doc_id", "start", "end"], sort=False):
-        starts, ends, codes, books = by_doc[doc_id]
-        overlapping = ((starts < end) & (ends > start)
-                       & np.isin(books, list(set(group["codebook_id"]))))
-        competing = {c for c in set(codes[overlapping])
+    for (doc_id, start, end), at in passages.items():
+        starts, ends, their_books, their_codes = by_doc[doc_id]
+        overlap = (starts < end) & (ends > start) & np.isin(their_books, list(set(books[at])))
+        competing = {c for c in their_codes[overlap]
                      if not in_family(c, code) and not in_family(code, c)}
-        rules = {h["rule"] for hits in group["evidence"] for h in hits}
-        hits = int(group["n_hits"].sum())
-        accepted = bool((group["status"] == "accepted").any())
-        quote = " ".join(str(group["quote"].iloc[0]).split())
+        rules = {h["rule"] for hits in evidence[at] for h in hits}
+        hits = int(n_hits[at].sum())
+        accepted = bool((statuses[at] == "accepted").any())
+        quote = " ".join(str(quotes[at[0]]).split())
         speaker, role = _speaker_at(turns, doc_id, int(start))
-        meta = docs.loc[doc_id]
+        meta = metas[doc_id]
         rows.append({
             "quote": quote, "words": len(quote.split()),
             "score": len(rules) + min(hits, 3) + 2 * accepted - len(competing),
             "rules": len(rules), "hits": hits, "competing": len(competing),
-            "status": "accepted" if accepted else str(group["status"].iloc[0]),
-            "codes": ", ".join(dict.fromkeys(group["code_id"])),
+            "status": "accepted" if accepted else str(statuses[at[0]]),
+            "codes": ", ".join(dict.fromkeys(code_ids[at])),
             "doc_id": doc_id, "title": meta["title"], "kind": meta["kind"],
             "tranche": meta["tranche"], "municipality": meta["municipality"],
             "actor_role": meta["actor_role"], "date": meta["date"], "speaker": speaker,
