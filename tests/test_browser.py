@@ -71,8 +71,9 @@ def browser(tmp_path_factory):
         context.close()
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_opens_cleanly_in_chromium(name, reports, browser, tmp_path):
+def open_page(browser, path: Path):
+    """Open a file in a new page; return the page, the console errors and the requests
+    that went anywhere but the file system or data URIs while it loaded."""
     page = browser.new_page()
     errors: list[str] = []
     outside: list[str] = []
@@ -80,7 +81,13 @@ def test_page_opens_cleanly_in_chromium(name, reports, browser, tmp_path):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: outside.append(r.url)
             if not r.url.startswith(("file:", "data:")) else None)
-    page.goto((reports / name).as_uri(), wait_until="load", timeout=20_000)
+    page.goto(path.as_uri(), wait_until="load", timeout=20_000)
+    return page, errors, outside
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_opens_cleanly_in_chromium(name, reports, browser, tmp_path):
+    page, errors, outside = open_page(browser, reports / name)
     title, sections = PAGES[name]
 
     assert errors == [] and outside == []

@@ -14,21 +14,10 @@ from casekit.ingest import ingest_case
 from casekit.project import Project, load_codebook, open_project, snap_to_words
 from casekit.store import SCHEMA_VERSION, Store
 from casekit.store import human as human_store
-from tests.conftest import REPO, row
+from tests.conftest import row
+from tests.test_coding import INTERVIEW, MINI
 
-MINI = REPO / "tests" / "data" / "mini_codebook.yaml"
-
-INTERVIEW = """\
-Intervju om styring.
-
-Forsker: Hvordan jobber dere med målene?
-
-Kari: Målene settes hvert år. Vi samarbeider med nabokommunene.
-
-Forsker: Og resultatene?
-
-Kari: Resultatindikatorene viser fremgang. Mobilnettet er dårlig her.
-"""
+# The same small case the coding tests use.
 PLAN = "Målstyring er viktig.\n\nVi sparte 40 kroner per innbygger."
 
 

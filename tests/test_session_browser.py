@@ -17,7 +17,7 @@ from casekit.project import open_project
 from casekit.report import ReportJob, run_report
 from casekit.store import Store
 from tests.conftest import REPO
-from tests.test_browser import ARGS, CHROMIUM, browser  # noqa: F401  (a fixture)
+from tests.test_browser import CHROMIUM, browser, open_page  # noqa: F401  (a fixture)
 from tests.test_report import build_store
 
 MINI = REPO / "tests" / "data" / "mini_codebook.yaml"
@@ -46,14 +46,7 @@ def session_page(tmp_path_factory) -> Path:
 
 
 def test_coding_session_renders_in_chromium(session_page, browser, tmp_path):  # noqa: F811
-    page = browser.new_page()
-    errors: list[str] = []
-    outside: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: outside.append(r.url)
-            if not r.url.startswith(("file:", "data:")) else None)
-    page.goto(session_page.as_uri(), wait_until="load", timeout=20_000)
+    page, errors, outside = open_page(browser, session_page)
     assert errors == [] and outside == []
     assert page.locator("h1").first.inner_text().replace("¶", "").strip() == "Coding session"
     headings = {t.replace("¶", "").strip() for t in page.locator("h2").all_inner_texts()}
