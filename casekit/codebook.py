@@ -609,3 +609,13 @@ def _parse_examples(node: Any, parent: Any, code_id: str, language: str,
                 continue
             out[key].append(Example(text.strip(), lang, line))
     return out["match"], out["no_match"]
+
+
+def stored_codebook(store: Any, codebook_id: str) -> tuple[Codebook, int] | None:
+    """Return the newest version of a codebook the store has used, parsed, with its store
+    id; None when the store never used it. ``store`` is a :class:`casekit.store.Store`."""
+    found = store.newest_codebook(codebook_id)
+    if found is None:
+        return None
+    pk, content, source = found
+    return Codebook.from_text(content, source), pk

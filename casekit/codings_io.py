@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from casekit.codebook import Codebook
+from casekit.codebook import Codebook, stored_codebook
 from casekit.errors import InputError, UsageError
 from casekit.store import Store
 from casekit.store.reliability import AUTO
@@ -60,14 +60,14 @@ def resolve_import_codebook(store: Store, codebook: Codebook | str | Path | None
     if codebook is not None:
         if Path(codebook).is_file():
             return Codebook.load(codebook)
-        stored = store.newest_codebook_content(str(codebook))
+        stored = stored_codebook(store, str(codebook))
         if stored is None:
             raise UsageError(f"{codebook}: no such codebook file, nor a codebook id in the "
                              "store")
-        return Codebook.from_text(*stored)
+        return stored[0]
     fits = []
     for codebook_id in dict.fromkeys(store.codebooks()["codebook_id"]):
-        book = Codebook.from_text(*store.newest_codebook_content(codebook_id))
+        book = stored_codebook(store, codebook_id)[0]
         if code_ids and all(c in book for c in code_ids):
             fits.append(book)
     if len(fits) != 1:

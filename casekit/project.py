@@ -21,7 +21,7 @@ from typing import Any, Self
 
 import pandas as pd
 
-from casekit.codebook import Codebook
+from casekit.codebook import Codebook, stored_codebook
 from casekit.errors import UsageError
 from casekit.store import DEFAULT_STORE, Store, open_store
 
@@ -92,10 +92,9 @@ def load_codebook(store: Store, spec: str | Path | Codebook | None) -> Codebook 
         if spec is None:
             return None
     spec = str(spec)
-    versions = stored[stored["codebook_id"] == spec]
-    if not versions.empty:
-        content, source = store.codebook_content(int(versions.iloc[0]["codebook"]))
-        return Codebook.from_text(content, source)
+    found = stored_codebook(store, spec)
+    if found is not None:
+        return found[0]
     if Path(spec).is_file():
         return Codebook.load(spec)
     known = ", ".join(dict.fromkeys(stored["codebook_id"])) or "none"

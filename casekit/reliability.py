@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from statsmodels.stats import inter_rater
 
 from casekit.codebook import UNITS as CODE_UNITS
-from casekit.codebook import Codebook
+from casekit.codebook import Codebook, stored_codebook
 from casekit.errors import UsageError
 from casekit.store import Store
 from casekit.store.reliability import AUTO
@@ -153,10 +153,10 @@ def resolve_codebook(store: Store, case_id: str, coders: Sequence[str] | str,
         which = ", ".join(found) if found else "none"
         raise UsageError(f"name the codebook to compare (the coders of '{case_id}' used: "
                          f"{which})")
-    stored = store.newest_codebook_content(found[0])
+    stored = stored_codebook(store, found[0])
     if stored is None:
         raise UsageError(f"codebook '{found[0]}' is not in the store; name its file")
-    return Codebook.from_text(*stored)
+    return stored[0]
 
 
 def _check_coders(coders: Sequence[str] | str) -> list[str]:

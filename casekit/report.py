@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from casekit import __version__
-from casekit.codebook import Codebook
+from casekit.codebook import Codebook, stored_codebook
 from casekit.errors import InputError, UsageError
 from casekit.provenance import sha256_text
 from casekit.store import Store, open_store
@@ -512,18 +512,5 @@ def review_codebooks(store: Store, paths: Sequence[str | Path] = ()) -> list[Cod
     version of every codebook the store has used."""
     if paths:
         return load_codebooks(paths)
-    newest: dict[str, Codebook] = {}
-    for row in store.codebooks().itertuples():  # newest first
-        if row.codebook_id not in newest:
-            content, source = store.codebook_content(int(row.codebook))
-            newest[row.codebook_id] = Codebook.from_text(content, source)
-    return list(newest.values())
-
-
-def silent_codes(codebooks: Sequence[Codebook], codings: pd.DataFrame,
-                 language: str = "nb") -> pd.DataFrame:
-    """Return the codes with no coding in ``codings``: codebook_id, code_id, name."""
-    fired = set(zip(codings["codebook_id"], codings["code_id"], strict=True))
-    rows = [{"codebook_id": book.id, "code_id": code.id, "name": code.name(language)}
-            for book in codebooks for code in book.codes if (book.id, code.id) not in fired]
-    return pd.DataFrame(rows, columns=["codebook_id", "code_id", "name"])
+    ids = dict.fromkeys(store.codebooks()["codebook_id"])
+    return [stored_codebook(store, codebook_id)[0] for codebook_id in ids]

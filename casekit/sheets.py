@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from casekit.codebook import Codebook
+from casekit.codebook import Codebook, stored_codebook
 from casekit.errors import InputError, UsageError
 from casekit.project import check_coder, load_codebook
 from casekit.store import Store
@@ -245,13 +245,7 @@ class _Context:
     def codebook(self, codebook_id: str) -> tuple[Codebook, int] | None:
         """Return the newest stored version of a codebook and its store id, or None."""
         if codebook_id not in self.codebooks:
-            versions = self.store.codebooks()  # newest first
-            versions = versions[versions["codebook_id"] == codebook_id]
-            found = None
-            if not versions.empty:
-                pk = int(versions.iloc[0]["codebook"])
-                found = (Codebook.from_text(*self.store.codebook_content(pk)), pk)
-            self.codebooks[codebook_id] = found
+            self.codebooks[codebook_id] = stored_codebook(self.store, codebook_id)
         return self.codebooks[codebook_id]
 
 

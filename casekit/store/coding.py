@@ -88,6 +88,14 @@ class CodingTables:
             raise StoreError(f"codebook version {codebook} is not in the store")
         return row[0], row[1]
 
+    def newest_codebook(self, codebook_id: str) -> tuple[int, str, str] | None:
+        """Return (store id, YAML text, source path) of a codebook's newest stored version,
+        or None when the store never used it."""
+        row = self._conn.execute(
+            "SELECT id, content, source_path FROM codebooks WHERE codebook_id = ?"
+            " ORDER BY id DESC LIMIT 1", (codebook_id,)).fetchone()
+        return (row[0], row[1], row[2]) if row is not None else None
+
     # -- auto-coding -----------------------------------------------------------------------
 
     def coding_targets(self, case_id: str) -> list[dict[str, Any]]:

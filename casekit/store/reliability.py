@@ -98,13 +98,6 @@ class ReliabilityTables:
             " GROUP BY coder, codebook_id ORDER BY codebook_id, coder = 'auto', coder",
             (case_id, case_id, case_id))
 
-    def newest_codebook_content(self, codebook_id: str) -> tuple[str, str] | None:
-        """Return (YAML text, source path) of the newest stored version of a codebook."""
-        row = self._conn.execute(
-            "SELECT content, source_path FROM codebooks WHERE codebook_id = ?"
-            " ORDER BY id DESC LIMIT 1", (codebook_id,)).fetchone()
-        return (row[0], row[1]) if row is not None else None
-
     def replace_manual_codings(self, case_id: str, codebook_id: str, coder: str,
                                rows: Sequence[dict[str, Any]], *, codebook: int | None = None,
                                source: str | None = None) -> dict[str, int]:
