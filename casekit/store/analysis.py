@@ -62,15 +62,13 @@ class AnalysisTables:
         Columns: :data:`CODE_TABLE_COLUMNS`, in codebook then file order; ``names`` is a
         dict of names per language; ``colour`` is None where the codebook gives none.
         """
-        where, params = _where(("cb.codebook_id = ?", codebook_id))
-        frame = self._frame(
-            "SELECT cb.codebook_id, co.code_id, co.parent_id, co.position, co.names, co.colour"
-            " FROM codes co JOIN codebooks cb ON cb.id = co.codebook"
-            " JOIN (SELECT codebook_id, MAX(id) AS newest FROM codebooks GROUP BY codebook_id)"
-            f" latest ON latest.newest = cb.id {where}"
-            " ORDER BY cb.codebook_id, co.position", params)
-        frame["names"] = frame["names"].map(json.loads)
-        return frame[CODE_TABLE_COLUMNS]
+        codes = self.stored_codes()
+        newest = codes.groupby("codebook_id")["codebook"].transform("max")
+        frame = codes[codes["codebook"] == newest]
+        if codebook_id is not None:
+            frame = frame[frame["codebook_id"] == codebook_id]
+        frame = frame.sort_values(["codebook_id", "position"], kind="stable")
+        return frame[CODE_TABLE_COLUMNS].reset_index(drop=True)
 
     def case_municipalities(self, case_id: str) -> list[str]:
         """Return the municipalities of a case in the order case.yaml lists them."""

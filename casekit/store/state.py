@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 STORED_CODE_COLUMNS = ["codebook", "codebook_id", "version", "sha256", "code_id", "parent_id",
-                       "names"]
+                       "names", "position", "colour"]
 
 
 class StateTables:
@@ -32,7 +32,8 @@ class StateTables:
         """
         frame = self._frame(
             "SELECT cb.id AS codebook, cb.codebook_id, cb.version, cb.sha256, co.code_id,"
-            " co.parent_id, co.names FROM codes co JOIN codebooks cb ON cb.id = co.codebook"
+            " co.parent_id, co.names, co.position, co.colour"
+            " FROM codes co JOIN codebooks cb ON cb.id = co.codebook"
             " ORDER BY cb.id, co.position")
         frame["names"] = frame["names"].map(json.loads)
         return frame[STORED_CODE_COLUMNS]
