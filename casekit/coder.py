@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import IDX, LEMMA, LENGTH, LOWER
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -347,10 +347,12 @@ class CompiledCodebook:
         regexes = tuple(sorted({v for t, v in on_form if t == _REGEX}))
         anchor = any(t == _ANCHOR for t, _ in on_form) or any(
             t == _ANCHOR_LEMMA for t, _ in on_lemma)
-        lexeme = vocab[lower]
+        # The vocabulary's own attribute functions, not vocab[lower]: that would create a
+        # lexeme for every lower-cased form never seen as written (~50 µs each).
+        getters = vocab.lex_attr_getters
+        word = not (getters[IS_PUNCT](lower) or getters[IS_SPACE](lower))
         return _TypeInfo(lemma, tuple(sorted(terms)), tuple(sorted(elements)), anchor,
-                         regexes, not (lexeme.is_punct or lexeme.is_space),
-                         lower in _BARRIERS)
+                         regexes, word, lower in _BARRIERS)
 
     def _matcher(self, language: str) -> Matcher:
         if language not in self._matchers:
