@@ -1,7 +1,7 @@
 """How well does the auto-coder find the four governance logics? Prints one JSON object.
 
     .venv/bin/python benchmarks/eval_coding.py [--codebook codebooks/governance_logics.yaml]
-                                               [--split test|dev|all] [--errors]
+                                               [--split test|holdout|dev|all] [--errors]
 
 The yardstick is ``eval_passages.yaml``: passages written apart from the codebooks and
 the demo corpus (bokmål, nynorsk, English; logics said without their keywords; hybrids;
@@ -9,8 +9,9 @@ hard negatives), each labelled with the logics it expresses. A passage counts as
 with a logic when any code under that logic is proposed anywhere in it. In the same run
 the baseline is ``eval_keywords.yaml``, a plain keyword list of the kind written in an
 afternoon, matched as substrings. Printed: precision, recall and F1 per logic and the
-macro-F1 over the four, for both, on the chosen split (``dev`` was used while tuning,
-``test`` was not).
+macro-F1 over the four, for both, on the chosen split (``dev`` was used while tuning;
+``test`` was not; ``holdout`` was written by someone who had not seen the codebooks and is
+scored once per codebook version, never used for tuning).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def main() -> None:
     """Score casekit and the keyword baseline; print JSON (and disagreements if asked)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--codebook", default=str(REPO / "codebooks" / "governance_logics.yaml"))
-    parser.add_argument("--split", choices=("test", "dev", "all"), default="test")
+    parser.add_argument("--split", choices=("test", "holdout", "dev", "all"), default="test")
     parser.add_argument("--errors", action="store_true",
                         help="also list the passages casekit gets wrong (to stderr)")
     args = parser.parse_args()
