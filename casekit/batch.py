@@ -135,9 +135,11 @@ def plan(store_path: str | Path, case_ids: Sequence[str] | None, out_dir: str | 
             job_parameters(reportable, store_path, out, codebook_paths, language),
             str(out), title="Cross-case report", language=language, timeout=timeout,
             problem="" if reportable else "no case has codings to compare",
-            # It computes a few measures per case: about an average case report's work,
-            # so the largest case report starts first and the pool's tail stays short.
-            weight=sum(int(words.get(c, 0)) for c in reportable) // max(1, len(reportable))))
+            # It computes a few measures per case and draws few figures: about half an
+            # average case report's work (measured on the demo), so it goes after the case
+            # reports and fills the gap of whichever worker finishes first.
+            weight=sum(int(words.get(c, 0)) for c in reportable)
+            // max(1, 2 * len(reportable))))
     return jobs
 
 

@@ -19,14 +19,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import krippendorff
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from statsmodels.stats import inter_rater
 
 from casekit.codebook import UNITS as CODE_UNITS
 from casekit.codebook import Codebook, stored_codebook
@@ -43,6 +41,14 @@ Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
 
 # -- statistics on given data ---------------------------------------------------------------
+
+
+def _inter_rater() -> Any:
+    """Return statsmodels' inter-rater module, imported on first use: it loads
+    scipy.stats (half a second), which a report without agreement figures never needs."""
+    from statsmodels.stats import inter_rater
+
+    return inter_rater
 
 def _matrix(data: object) -> np.ndarray:
     """Return data as a float coders x units array (None and NaN both mean missing)."""
@@ -81,7 +87,7 @@ def _table_kappa(table: np.ndarray) -> float:
     expected = float((table.sum(axis=0) * table.sum(axis=1)).sum()) / total**2
     if np.isclose(expected, 1.0):
         return float("nan")
-    return float(inter_rater.cohens_kappa(table, return_results=False))
+    return float(_inter_rater().cohens_kappa(table, return_results=False))
 
 
 def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
@@ -113,10 +119,10 @@ def fleiss_kappa(data: object) -> float:
     complete = matrix[:, ~np.isnan(matrix).any(axis=0)] if matrix.size else matrix
     if complete.size == 0 or complete.shape[0] < 2 or len(np.unique(complete)) < 2:
         return float("nan")
-    counts, _ = inter_rater.aggregate_raters(complete.T)
+    counts, _ = _inter_rater().aggregate_raters(complete.T)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return float(inter_rater.fleiss_kappa(counts, method="fleiss"))
+        return float(_inter_rater().fleiss_kappa(counts, method="fleiss"))
 
 
 def percent_agreement(data: object) -> float:
@@ -543,7 +549,8 @@ def alpha_figure(report: AgreementReport) -> Figure:
     for tranche, block in report.by_tranche.groupby("tranche", observed=True, sort=True):
         table[str(tranche)] = block.set_index("code_id")["krippendorff_alpha"]
     height = 0.8 + 0.2 * len(table) * len(table.columns)
-    fig, ax = plt.subplots(figsize=(9, height))
+    fig = Figure(figsize=(9, height))
+    ax = fig.add_subplot()
     table.iloc[::-1, ::-1].plot.barh(ax=ax, width=0.8)  # barh draws bottom-up
     for value in THRESHOLDS:
         ax.axvline(value, color="grey", linestyle="--", linewidth=1)
@@ -555,5 +562,4 @@ def alpha_figure(report: AgreementReport) -> Figure:
     ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.01, 0.5),
               fontsize="small", frameon=False)
     fig.tight_layout()
-    plt.close(fig)  # the caller shows or saves it; no second copy in notebooks
     return fig
