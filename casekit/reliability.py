@@ -549,7 +549,7 @@ def alpha_figure(report: AgreementReport) -> Figure:
     for tranche, block in report.by_tranche.groupby("tranche", observed=True, sort=True):
         table[str(tranche)] = block.set_index("code_id")["krippendorff_alpha"]
     height = 0.8 + 0.2 * len(table) * len(table.columns)
-    fig = Figure(figsize=(9, height))
+    fig = Figure(figsize=(9, height), layout="constrained")
     ax = fig.add_subplot()
     table.iloc[::-1, ::-1].plot.barh(ax=ax, width=0.8)  # barh draws bottom-up
     for value in THRESHOLDS:
@@ -561,5 +561,4 @@ def alpha_figure(report: AgreementReport) -> Figure:
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.01, 0.5),
               fontsize="small", frameon=False)
-    fig.tight_layout()
     return fig
