@@ -15,10 +15,12 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LOWER
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -32,7 +34,6 @@ from casekit.segment import segment_document
 CODER_VERSION = "1"
 _BARRIERS = (".", "!", "?", "…")
 _UNITS = ("sentence", "paragraph", "turn")
-_DISTANCES = np.arange(1, 12, dtype=np.int64)  # 1 … the largest gap + 1
 
 
 @dataclass(frozen=True)
@@ -111,81 +112,126 @@ class _TypeInfo:
     regexes: tuple[int, ...]
     word: bool  # not punctuation or space: counts as a word between phrase words
     barrier: bool  # ends a sentence: phrases do not run over it
+    # Characters of a token of this type, or -1 when its lower-case form may be longer
+    # than as written ("İ" lower-cases to two characters).
+    length: int
+
+
+class _HashMap:
+    """Distinct int64 keys → int64 values (-1: absent), looked up many at a time in numpy.
+
+    Open addressing: a slot array of keys and one of values, at most a quarter full,
+    probed linearly from a multiplicative hash of the key. Keys are only ever added.
+    """
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, np.int64)  # every key added, in order, to refill on growth
+        self.values = np.zeros(0, np.int64)
+        self._resize(1024)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _resize(self, size: int) -> None:
+        self._key = np.zeros(size, np.int64)
+        self._value = np.full(size, -1, np.int64)
+        self._shift = np.uint64(64 - (size.bit_length() - 1))
+        self._mask = size - 1
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys.view(np.uint64) * _GOLDEN) >> self._shift).view(np.int64)
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        """Return the value of each key, or -1 where it is absent."""
+        slot = self._home(keys)
+        values = self._value[slot]
+        # A slot held by another key: try the next one, until the key or a free slot.
+        probing = np.flatnonzero((values >= 0) & (self._key[slot] != keys))
+        while len(probing):
+            at = slot[probing] = (slot[probing] + 1) & self._mask
+            found = values[probing] = self._value[at]
+            probing = probing[(found >= 0) & (self._key[at] != keys[probing])]
+        return values
+
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Add keys (distinct, not yet present) with their values (not negative)."""
+        self.keys = np.concatenate([self.keys, keys])
+        self.values = np.concatenate([self.values, values])
+        if 4 * len(self.keys) > len(self._key):
+            self._resize(1 << (8 * len(self.keys)).bit_length())
+            keys, values = self.keys, self.values
+        slot = self._home(keys)
+        todo = np.arange(len(keys))
+        while len(todo):
+            free = todo[self._value[slot[todo]] < 0]
+            # Of keys wanting the same free slot the first takes it; the others move on.
+            taken, first = np.unique(slot[free], return_index=True)
+            self._key[taken], self._value[taken] = keys[free[first]], values[free[first]]
+            waiting = np.ones(len(keys), bool)
+            waiting[free[first]] = False
+            todo = todo[waiting[todo]]
+            slot[todo] = (slot[todo] + 1) & self._mask
+
+
+# 2**64 / the golden ratio: multiplying by it spreads keys that differ in few bits.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 class _TypeTable:
     """What each word type seen so far is to the rules, as arrays indexed by a type number.
 
-    Tokens are mapped to type numbers in numpy (a sorted array of known hashes and one
-    ``searchsorted``); only types never seen before are described in Python. From there
-    everything per token is array indexing: the term rules and phrase words of a type are
-    runs in flat arrays (``first``/``count`` per type), as in a sparse CSR matrix.
+    Tokens are mapped to type numbers in numpy (a hash map from the lower-case form's hash);
+    only types never seen before are described in Python. From there everything per token
+    is array indexing: the term rules and phrase words of a type are runs in flat arrays
+    (``first``/``count`` per type), as in a sparse CSR matrix.
     """
 
-    def __init__(self) -> None:
-        self.numbers: dict[int, int] = {}
+    def __init__(self, elements: int) -> None:
         self.lemmas: list[str] = []
+        self.length = np.zeros(0, np.int64)
+        self.unsure = False  # some type's length is -1
         self.regex_first = self.regex_count = self.regexes = np.zeros(0, np.int64)
         self.term_first = self.term_count = self.terms = np.zeros(0, np.int64)
         self.element_first = self.element_count = self.elements = np.zeros(0, np.int64)
         self.anchor = self.word = self.barrier = np.zeros(0, bool)
-        self._known = np.zeros(0, np.uint64)
-        self._known_numbers = np.zeros(0, np.int64)
-        self._unmerged = 0
+        self._numbers = _HashMap()
+        # Every (type, phrase word it fills) pair, as type * width + phrase word.
+        self.width = elements
+        self.fills = _HashMap()
 
     def __len__(self) -> int:
-        return len(self.numbers)
+        return len(self.lemmas)
 
     def numbers_of(self, hashes: np.ndarray, describe: Callable[[int], _TypeInfo]
                    ) -> np.ndarray:
         """Return the type number of each token's hash, describing the unseen types."""
-        out = np.full(len(hashes), -1, np.int64)
-        if len(self._known):
-            at = np.minimum(np.searchsorted(self._known, hashes), len(self._known) - 1)
-            found = self._known[at] == hashes
-            out[found] = self._known_numbers[at[found]]
-        missed = np.flatnonzero(out < 0)
-        if not len(missed):
-            return out
-        # Types not yet in the sorted array: recent ones are in the dict, new ones are
-        # described; the sorted array is rebuilt once enough have gathered.
-        missing, where = np.unique(hashes[missed], return_inverse=True)
-        numbers, new, found_numbers = self.numbers, [], []
-        for h in missing.tolist():
-            n = numbers.get(h)
-            if n is None:
-                n = numbers[h] = len(numbers)
-                new.append(describe(h))
-                self._unmerged += 1
-            found_numbers.append(n)
-        out[missed] = np.array(found_numbers, np.int64)[where]
-        if new:
-            self._extend(new)
-        # Merge when recent types keep coming back (they would be looked up in Python in
-        # every document) or when many have gathered.
-        if len(missing) - len(new) > 32 or self._unmerged > 256 + len(self._known) // 8:
-            self._merge()
-        return out
+        numbers = self._numbers.get(hashes.view(np.int64))
+        missed = np.flatnonzero(numbers < 0)
+        if len(missed):
+            missing, where = np.unique(hashes[missed], return_inverse=True)
+            numbers[missed] = len(self) + where
+            self._extend([describe(h) for h in missing.tolist()], missing.view(np.int64))
+        return numbers
 
-    def _merge(self) -> None:
-        hashes = np.fromiter(self.numbers.keys(), np.uint64, len(self.numbers))
-        order = np.argsort(hashes)
-        self._known = hashes[order]
-        self._known_numbers = np.fromiter(self.numbers.values(), np.int64,
-                                          len(self.numbers))[order]
-        self._unmerged = 0
-
-    def _extend(self, infos: list[_TypeInfo]) -> None:
+    def _extend(self, infos: list[_TypeInfo], keys: np.ndarray) -> None:
+        new = np.arange(len(self), len(self) + len(infos))
+        self._numbers.add(keys, new)
         self.lemmas += [i.lemma for i in infos]
         for flag in ("anchor", "word", "barrier"):
             values = np.fromiter((getattr(i, flag) for i in infos), bool, len(infos))
             setattr(self, flag, np.concatenate([getattr(self, flag), values]))
+        lengths = np.fromiter((i.length for i in infos), np.int64, len(infos))
+        self.length = np.concatenate([self.length, lengths])
+        self.unsure = self.unsure or bool((lengths < 0).any())
         self.regex_first, self.regex_count, self.regexes = _append_runs(
             self.regex_first, self.regex_count, self.regexes, [i.regexes for i in infos])
         self.term_first, self.term_count, self.terms = _append_runs(
             self.term_first, self.term_count, self.terms, [i.terms for i in infos])
         self.element_first, self.element_count, self.elements = _append_runs(
             self.element_first, self.element_count, self.elements, [i.elements for i in infos])
+        types, elements = _expand(new, new, self.element_first, self.element_count,
+                                  self.elements)
+        self.fills.add(types * self.width + elements, types)
 
 
 def _append_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray,
@@ -198,14 +244,21 @@ def _append_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray,
             np.concatenate([flat, values]))
 
 
-def _expand(owners: np.ndarray, first: np.ndarray, count: np.ndarray, flat: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (owner, value) pairs: each owner repeated once per value of its run."""
-    sizes = count[owners]
-    total = int(sizes.sum())
+def _expand(owners: np.ndarray, kinds: np.ndarray, first: np.ndarray, count: np.ndarray,
+            flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (owner, value) pairs: each owner repeated once per value in the run of its
+    kind (``kinds``, one per owner; ``first``/``count`` give each kind's run in ``flat``)."""
+    sizes = count[kinds]
     ends = np.cumsum(sizes)
-    within = np.arange(total) - np.repeat(ends - sizes, sizes)
-    return np.repeat(owners, sizes), flat[np.repeat(first[owners], sizes) + within]
+    within = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - sizes, sizes)
+    return np.repeat(owners, sizes), flat[np.repeat(first[kinds], sizes) + within]
+
+
+def _run_heads(values: np.ndarray) -> np.ndarray:
+    """Return where each run of equal values begins in ``values``."""
+    head = np.ones(len(values), bool)
+    np.not_equal(values[1:], values[:-1], out=head[1:])
+    return np.flatnonzero(head)
 
 
 # Irregular forms ("fikk" → "få", "gikk" → "gå") are short; longer words inflect by suffix.
@@ -244,7 +297,7 @@ class CompiledCodebook:
         self._needs_lemma_attr = any(
             "LEMMA" in {k.upper() for k in spec} for rid in self._patterns
             for spec in self.rules[rid].value)
-        self._types: dict[str, _TypeTable] = defaultdict(_TypeTable)
+        self._types: dict[str, _TypeTable] = defaultdict(partial(_TypeTable, self._elements))
         self._matchers: dict[str, Matcher] = {}
         # Per rule and per phrase word, as arrays, for the vectorised matching below.
         codes = {code.id: n for n, code in enumerate(codebook.codes)}
@@ -266,8 +319,12 @@ class CompiledCodebook:
         self._parts_of_rule = np.zeros(len(self.rules), np.int64)
         for rid, n in self._regex_parts.items():
             self._parts_of_rule[rid] = n
-        self._element_index = np.arange(self._elements, dtype=np.int64)
-        self._element_phrase = np.repeat(np.arange(len(self._lengths)), self._lengths)
+        # Each phrase's words (global numbers) as a row, padded with self._elements.
+        lengths = np.array(self._lengths, np.int64)
+        self._phrase_words = np.full((len(lengths), self._longest), self._elements, np.int64)
+        self._phrase_words[np.arange(self._longest) < lengths[:, None]] = np.arange(
+            self._elements)
+        self._phrase_rows = np.arange(len(lengths))
 
     # -- compiling each rule kind ------------------------------------------------------------
 
@@ -352,7 +409,8 @@ class CompiledCodebook:
         getters = vocab.lex_attr_getters
         word = not (getters[IS_PUNCT](lower) or getters[IS_SPACE](lower))
         return _TypeInfo(lemma, tuple(sorted(terms)), tuple(sorted(elements)), anchor,
-                         regexes, word, lower in _BARRIERS)
+                         regexes, word, lower in _BARRIERS,
+                         -1 if "\u0307" in lower else len(lower))
 
     def _matcher(self, language: str) -> Matcher:
         if language not in self._matchers:
@@ -411,9 +469,9 @@ class CompiledCodebook:
         """Return the hits of regexes run on the sentences that hold a trigger of each of
         their required parts (each regex and sentence once); without sentences, on the
         paragraphs around any trigger."""
-        tokens, parts = _expand(np.flatnonzero(table.regex_count[token_type] > 0),
-                                table.regex_first[token_type], table.regex_count[token_type],
-                                table.regexes)
+        tokens = np.flatnonzero(table.regex_count[token_type])
+        tokens, parts = _expand(tokens, token_type[tokens], table.regex_first,
+                                table.regex_count, table.regexes)
         if not len(parts):
             return []
         rids = self._part_rule_arr[parts]
@@ -437,9 +495,12 @@ class CompiledCodebook:
         index = np.searchsorted(sentences[:, 0], offsets, side="right") - 1
         inside = (index >= 0) & (offsets < sentences[np.maximum(index, 0), 1])
         size = len(sentences) + 1
-        present = np.unique(parts[inside] * size + index[inside])  # (part, sentence) once
-        part_rule = self._part_rule_arr[present // size]
-        pairs, found = np.unique(part_rule * size + present % size, return_counts=True)
+        present = np.sort(parts[inside] * size + index[inside])
+        present = present[_run_heads(present)]  # (part, sentence) once
+        pairs = np.sort(self._part_rule_arr[present // size] * size + present % size)
+        heads = _run_heads(pairs)  # (regex, sentence) once, with how many parts there
+        found = np.diff(heads, append=len(pairs))
+        pairs = pairs[heads]
         pairs = pairs[found == self._parts_of_rule[pairs // size]]
         for rid, at in zip((pairs // size).tolist(), (pairs % size).tolist(), strict=True):
             hits += self._regex_hits(rid, text, [tuple(sentences[at].tolist())])
@@ -450,22 +511,28 @@ class CompiledCodebook:
                     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Return term and phrase hits as arrays; add regex and pattern hits to
         ``others``. Nothing here loops over tokens in Python."""
-        array = doc.to_array([LOWER, IDX, LENGTH])
+        array = doc.to_array([LOWER, IDX])
         table = self._types[language]
         lemmatize = lemmatizer(language)
         vocab = doc.vocab
         token_type = table.numbers_of(
             array[:, 0], lambda h: self._type_info(vocab.strings[h], lemmatize, vocab))
         starts = array[:, 1].astype(np.int64)
-        ends = starts + array[:, 2].astype(np.int64)
+        # A token is as long as its lower-case form, bar the rare letters that grow when
+        # lower-cased: cheaper than asking spaCy for every token's length.
+        lengths = table.length[token_type]
+        ends = starts + lengths
+        if table.unsure:
+            for i in np.flatnonzero(lengths < 0).tolist():
+                ends[i] = starts[i] + len(doc[i])
         if len(table.regexes):
             others += self._near_regex_hits(text, table, token_type, starts, sentences)
-        tokens, rids = _expand(np.flatnonzero(table.term_count[token_type] > 0),
-                               table.term_first[token_type], table.term_count[token_type],
+        tokens = np.flatnonzero(table.term_count[token_type])
+        tokens, rids = _expand(tokens, token_type[tokens], table.term_first, table.term_count,
                                table.terms)
         found = [(rids, starts[tokens], ends[tokens])]
         barrier = table.barrier[token_type]
-        if self._elements:
+        if self._elements and len(table.elements):
             found.append(self._phrase_hits(table, token_type, starts, ends,
                                            table.word[token_type], barrier))
         if self._patterns:
@@ -478,87 +545,83 @@ class CompiledCodebook:
         """Return phrase hits as arrays (rule, start, end).
 
         A phrase is tried only where its least frequent word (in this document) stands,
-        and matched outwards from there one word at a time, for all candidates at once:
-        the next word must come within ``gap`` other words and before any sentence end,
-        so each step looks at a candidates × (gap + 1) block of words and takes the first
-        whose type fills the phrase's next word.
+        and matched outwards from there one word at a time, both ways and for all
+        candidates at once: the next word must come within ``gap`` other words and before
+        any sentence end, so each step looks at up to gap + 1 words per candidate and
+        direction and takes the nearest whose type fills the phrase's next word.
         """
         empty = np.zeros(0, np.int64)
         counts = np.bincount(token_type, minlength=len(table))
         types = np.flatnonzero(counts)
-        owners, elements = _expand(types, table.element_first, table.element_count,
+        owners, elements = _expand(types, types, table.element_first, table.element_count,
                                    table.elements)
-        if not len(elements):
+        occurrences = np.bincount(elements, weights=counts[owners],
+                                  minlength=self._elements + 1)
+        occurrences[self._elements] = len(token_type) + 1  # pads short phrases: never rarest
+        # The anchor of each phrase: its rarest word (the first of the rarest on ties).
+        # A phrase with a word absent from the document has an anchor no token fills.
+        per_phrase = occurrences[self._phrase_words]
+        rarest = per_phrase.argmin(axis=1)
+        if not per_phrase[self._phrase_rows, rarest].any():
             return empty, empty, empty
-        occurrences = np.bincount(elements, weights=counts[owners], minlength=self._elements)
-        least = np.minimum.reduceat(occurrences, self._offsets)
-        if not (least > 0).any():
-            return empty, empty, empty
-        # The anchor of each possible phrase: its rarest word (the first of the rarest on
-        # ties): the smallest index among the phrase's words that have the least count.
-        rarest = occurrences == least[self._element_phrase]
-        anchors = np.minimum.reduceat(np.where(rarest, self._element_index, self._elements),
-                                      self._offsets)[least > 0]
         is_anchor = np.zeros(self._elements, bool)
-        is_anchor[anchors] = True
-        anchored = is_anchor[elements]
+        is_anchor[self._phrase_words[self._phrase_rows, rarest]] = True
+        anchored = np.flatnonzero(is_anchor[elements])
+        # Per type: its anchor words, a run in anchor_elements (owners ascend).
         anchor_types, anchor_elements = owners[anchored], elements[anchored]
-        # Per type number: where its anchor words begin in anchor_elements, and how many.
+        heads = _run_heads(anchor_types)
         anchor_first = np.zeros(len(table), np.int64)
         anchor_count = np.zeros(len(table), np.int64)
-        kinds, first_of_kind, per_kind = np.unique(anchor_types, return_index=True,
-                                                   return_counts=True)
-        anchor_first[kinds], anchor_count[kinds] = first_of_kind, per_kind
+        anchor_first[anchor_types[heads]] = heads
+        anchor_count[anchor_types[heads]] = np.diff(heads, append=len(anchor_types))
+        # Phrases are matched among words (not punctuation or spaces), by word position.
         word_token = np.flatnonzero(wordlike)
         word_type = token_type[word_token]
-        sentence = np.cumsum(barrier)[word_token]  # words between two ends share a number
-        first, rule_element = _expand(np.flatnonzero(anchor_count[word_type]),
-                                      anchor_first[word_type], anchor_count[word_type],
-                                      anchor_elements)
-        if not len(first):
+        at = np.flatnonzero(anchor_count[word_type])
+        at, anchor = _expand(at, word_type[at], anchor_first, anchor_count, anchor_elements)
+        if not len(at):
             return empty, empty, empty
-        offset = self._element_offset[rule_element]
-        position = rule_element - offset
-        length = self._element_length[rule_element]
-        reach = self._element_gap[rule_element] + 1
-        # (type, phrase word) pairs of this document's types in possible phrases, sorted:
-        # types ascend and each type's run is sorted.
-        possible = (least > 0)[self._element_phrase[elements]]
-        keys = owners[possible] * self._elements + elements[possible]
-        last = first.copy()
-        alive = np.ones(len(first), bool)
-        n = len(word_token)
-        for step in (1, -1):
-            at = last if step == 1 else first
-            place = position.copy()
-            while True:
-                moving = np.flatnonzero(alive & ((place + step < length) if step == 1
-                                                 else (place + step >= 0)))
-                if not len(moving):
-                    break
-                # Every (candidate, distance) pair within the candidate's reach, in order.
-                tried, distance = _expand(moving, np.zeros(len(reach), np.int64), reach,
-                                          _DISTANCES)
-                here = at[tried]
-                look = here + step * distance
-                inside = (look >= 0) & (look < n)
-                look = np.where(inside, look, here)
-                want = word_type[look] * self._elements + offset[tried] + place[tried] + step
-                index = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
-                match = np.flatnonzero((keys[index] == want) & inside
-                                       & (sentence[look] == sentence[here]))
-                # The first match of each candidate is the nearest word (``tried`` is sorted).
-                owner = tried[match]
-                starts_run = np.ones(len(owner), bool)
-                starts_run[1:] = owner[1:] != owner[:-1]
-                first_match = np.flatnonzero(starts_run)
-                matched = owner[first_match]
-                alive[moving] = False
-                alive[matched] = True
-                at[matched] = look[match[first_match]]
-                place[matched] += step
-        rules = self._element_rule_arr[rule_element[alive]]
-        return (rules, starts[word_token[first[alive]]], ends[word_token[last[alive]]])
+        # The words of a sentence are consecutive: its first and last bound every move.
+        sentence = np.cumsum(barrier)[word_token]
+        own = sentence[at]
+        n = len(anchor)
+        position = anchor - self._element_offset[anchor]
+        # One mover forward (the first n) and one backward per candidate; each goes on
+        # while it has phrase words left to find.
+        sign = np.ones(2 * n, np.int64)
+        sign[n:] = -1
+        at = np.concatenate([at, at])
+        element = np.concatenate([anchor, anchor])
+        left = np.concatenate([self._element_length[anchor] - 1 - position, position])
+        bound = np.concatenate([np.searchsorted(sentence, own, side="right") - 1,
+                                np.searchsorted(sentence, own)])
+        reach = self._element_gap[anchor] + 1
+        reach = np.concatenate([reach, reach])
+        alive = np.ones(2 * n, bool)
+        fills, width = table.fills, table.width
+        active = np.flatnonzero(left)
+        while len(active):
+            here, step = at[active], sign[active]
+            room = np.minimum(reach[active], (bound[active] - here) * step)
+            # Every (mover, distance) pair within reach, nearest first for each mover.
+            reached = np.cumsum(room)
+            mover = np.repeat(np.arange(len(active)), room)
+            distance = np.arange(1, reached[-1] + 1) - np.repeat(reached - room, room)
+            look = here[mover] + step[mover] * distance
+            want = word_type[look] * width + (element[active] + step)[mover]
+            match = np.flatnonzero(fills.get(want) >= 0)
+            owner = mover[match]
+            nearest = _run_heads(owner)
+            moved = active[owner[nearest]]
+            alive[active] = False
+            alive[moved] = True
+            at[moved] = look[match[nearest]]
+            element[moved] += sign[moved]
+            left[moved] -= 1
+            active = moved[left[moved] > 0]
+        ok = alive[:n] & alive[n:]
+        return (self._element_rule_arr[anchor[ok]], starts[word_token[at[n:][ok]]],
+                ends[word_token[at[:n][ok]]])
 
     def _pattern_hits(self, doc: Doc, language: str, table: _TypeTable,
                       token_type: np.ndarray, barrier: np.ndarray
@@ -646,21 +709,28 @@ class CompiledCodebook:
         bounds = np.flatnonzero(np.diff(group_keys)) + 1
         heads = np.concatenate([[0], bounds])
         tails = np.concatenate([bounds, [len(order)]])
+        # Proposals come in the order of their first hit.
+        by_first = np.argsort(order[heads])
+        heads, tails = heads[by_first], tails[by_first]
+        first = order[heads]
+        group_kind, group_unit, group_code = kind[first], unit_of[first], code[first]
+        seqs, unit_starts, unit_ends = (np.empty(len(first), np.int64) for _ in range(3))
+        for k, name in enumerate(_UNITS):
+            mask = group_kind == k
+            if name in located and mask.any():
+                unit, index = located[name], group_unit[mask]
+                seqs[mask] = unit.seqs[index]
+                unit_starts[mask], unit_ends[mask] = unit.starts[index], unit.ends[index]
         rid_list, start_list, end_list = (rids[order].tolist(), starts[order].tolist(),
                                           ends[order].tolist())
-        proposals = []
-        # Proposals come in the order of their first hit.
-        for g in np.argsort(order[heads], kind="stable").tolist():
-            head, tail = int(heads[g]), int(tails[g])
-            i = int(order[head])
-            name = _UNITS[int(kind[i])]
-            unit, index = located[name], int(unit_of[i])
-            proposals.append(Proposal(
-                self._code_ids[int(code[i])], name, int(unit.seqs[index]),
-                int(unit.starts[index]), int(unit.ends[index]),
-                (text, self.rules, rid_list[head:tail], start_list[head:tail],
-                 end_list[head:tail])))
-        return proposals
+        code_ids, rules = self._code_ids, self.rules
+        return [Proposal(code_ids[c], _UNITS[k], seq, start, end,
+                         (text, rules, rid_list[head:tail], start_list[head:tail],
+                          end_list[head:tail]))
+                for c, k, seq, start, end, head, tail in zip(
+                    group_code.tolist(), group_kind.tolist(), seqs.tolist(),
+                    unit_starts.tolist(), unit_ends.tolist(), heads.tolist(), tails.tolist(),
+                    strict=True)]
 
     def code_text(self, text: str, language: str | None = None) -> list[Proposal]:
         """Segment a plain text and return its proposals (for examples and quick checks)."""
@@ -677,7 +747,8 @@ class _UnitArrays:
     __slots__ = ("starts", "ends", "seqs", "skip")
 
     def __init__(self, items: Sequence[Unit]) -> None:
-        table = np.array(items, np.int64).reshape(-1, 4)  # Units are tuples: one C pass
+        # Units are tuples of four: one pass in C over their flattened fields.
+        table = np.fromiter(chain.from_iterable(items), np.int64, 4 * len(items)).reshape(-1, 4)
         self.starts, self.ends, self.seqs = table[:, 0], table[:, 1], table[:, 2]
         self.skip = table[:, 3].astype(bool)
 

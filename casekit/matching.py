@@ -4,8 +4,9 @@ Norwegian writes compounds as one word, so codebooks need prefix (``samskap*``),
 (``*medvirkning``) and infix (``*indikator*``) globs. Testing every glob against every
 word would cost patterns × types. Instead each glob kind is a dictionary keyed by its
 literal part, and a word is looked up by its prefixes, suffixes and substrings of the
-lengths that occur among the patterns: the cost depends on the word and on how many
-distinct pattern lengths there are, not on how many patterns.
+lengths that occur among the patterns sharing the word's three letters there: the cost
+depends on the word and on how many distinct pattern lengths there are, not on how many
+patterns.
 """
 
 from __future__ import annotations
@@ -36,13 +37,16 @@ def glob_to_regex(glob: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"\Z", re.IGNORECASE)
 
 
+# How many letters at a literal's edge key the lengths to try (see GlobIndex._edges).
+_EDGE = 3
+
+
 class GlobIndex:
     """Globs mapped to payloads; :meth:`lookup` returns the payloads whose glob matches."""
 
     def __init__(self) -> None:
         self._tables: dict[str, dict[str, list[Hashable]]] = {
             k: defaultdict(list) for k in ("exact", "prefix", "suffix", "infix")}
-        self._lengths: dict[str, set[int]] = {k: set() for k in ("prefix", "suffix", "infix")}
         # Globs with a wildcard inside ("sam*ing") are checked by regex, but only for words
         # that share their leading (else trailing) literal, found like a prefix (suffix).
         self._regex_by_prefix: dict[str, list[tuple[re.Pattern[str], Hashable]]] = (
@@ -51,12 +55,13 @@ class GlobIndex:
             defaultdict(list))
         self._regex_lengths: dict[str, set[int]] = {"prefix": set(), "suffix": set()}
         self._regex: list[tuple[re.Pattern[str], Hashable]] = []
-        # The first three letters of every infix literal: most positions of a word start
-        # none, and are passed over without trying every literal length there. Literals
-        # of one or two letters are few and looked up directly.
-        self._infix_starts: set[str] = set()
-        self._infix_short: set[int] = set()
-        self._infix_long: list[int] = []
+        # The lengths of the literals that begin (a suffix's: end) with each three letters:
+        # a word is looked up only at the lengths its own letters there allow, so most
+        # positions of a word cost one set lookup. Literals of one or two letters are few
+        # and looked up at every word (every position, for infixes).
+        self._edges: dict[str, dict[str, list[int]]] = {
+            k: {} for k in ("prefix", "suffix", "infix")}
+        self._short: dict[str, set[int]] = {k: set() for k in ("prefix", "suffix", "infix")}
 
     def add(self, glob: str, payload: Hashable) -> None:
         """Index ``glob`` (lower-cased) with ``payload``."""
@@ -78,13 +83,13 @@ class GlobIndex:
         core = glob.strip("*")
         self._tables[kind][core].append(payload)
         if kind != "exact":
-            self._lengths[kind].add(len(core))
-        if kind == "infix":
-            if len(core) >= 3:
-                self._infix_starts.add(core[:3])
-                self._infix_long = sorted({*self._infix_long, len(core)})
+            if len(core) >= _EDGE:
+                edge = core[-_EDGE:] if kind == "suffix" else core[:_EDGE]
+                lengths = self._edges[kind].setdefault(edge, [])
+                if len(core) not in lengths:
+                    lengths.append(len(core))
             else:
-                self._infix_short.add(len(core))
+                self._short[kind].add(len(core))
 
     def __bool__(self) -> bool:
         return bool(self._regex or self._regex_by_prefix or self._regex_by_suffix) or any(
@@ -97,23 +102,21 @@ class GlobIndex:
         found += tables["exact"].get(word, ())
         size = len(word)
         prefix, suffix, infix = tables["prefix"], tables["suffix"], tables["infix"]
-        for n in self._lengths["prefix"]:
+        short, edges = self._short, self._edges
+        for n in (*short["prefix"], *edges["prefix"].get(word[:_EDGE], ())):
             if n <= size:
                 found += prefix.get(word[:n], ())
-        for n in self._lengths["suffix"]:
+        for n in (*short["suffix"], *edges["suffix"].get(word[-_EDGE:], ())):
             if n <= size:
                 found += suffix.get(word[size - n:], ())
         if infix:
-            long_lengths = self._infix_long
-            starts = self._infix_starts
+            starts, short_infix = edges["infix"], short["infix"]
             for i in range(size):
-                for n in self._infix_short:
+                for n in short_infix:
                     hit = infix.get(word[i:i + n]) if i + n <= size else None
                     if hit:
                         found += hit
-                if word[i:i + 3] not in starts:
-                    continue
-                for n in long_lengths:
+                for n in starts.get(word[i:i + _EDGE], ()):
                     if i + n <= size:
                         hit = infix.get(word[i:i + n])
                         if hit:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from casekit.codebook import Codebook
-from casekit.coder import CompiledCodebook, Unit, run_examples
+from casekit.coder import CompiledCodebook, Unit, _HashMap, run_examples
 from casekit.matching import GlobIndex, glob_kind
 from casekit.nlp import lemmatizer, pipeline
 from tests.conftest import REPO
@@ -53,7 +54,8 @@ def test_glob_index_cost_does_not_depend_on_pattern_count():
     for n in range(5000):
         index.add(f"ord{n}*", n)
     assert sorted(index.lookup("ord4321abc")) == [4, 43, 432, 4321]
-    assert len(index._lengths["prefix"]) == 4  # "ord0".."ord4999": four lengths, not 5000
+    # "ord0".."ord4999" are tried at four lengths, not 5000
+    assert sorted(index._edges["prefix"]["ord"]) == [4, 5, 6, 7]
 
 
 # -- lemmatizer --------------------------------------------------------------------------------
@@ -285,3 +287,36 @@ def test_regex_runs_only_near_its_literal_but_finds_every_match(tmp_path):
     assert [h.matched for p in compiled.code_text(text) for h in p.hits] == [
         "kommune 3.0", "§ 12", "Kommune 3,0"]
     assert compiled._scan_regexes == []  # both are triggered by word types
+
+
+def test_phrase_from_a_middle_anchor_reaches_both_ways_within_its_gap(tmp_path):
+    compiled = _compiled(tmp_path, "      phrase: [{text: 'god dialog med innbyggerne', "
+                                   "gap: 1}]\n")
+    # "dialog" is the rarest word: one word may stand between each pair, both ways.
+    text = ("Vi vil ha en god, åpen dialog med alle innbyggerne. God vilje, med "
+            "innbyggerne. Ingen god åpen ærlig dialog med innbyggerne. God dialog. "
+            "Med innbyggerne.")
+    hits = [h.matched for p in compiled.code_text(text) for h in p.hits]
+    assert hits == ["god, åpen dialog med alle innbyggerne"]
+
+
+def test_a_letter_that_grows_when_lower_cased_keeps_its_token_span(tmp_path):
+    compiled = _compiled(tmp_path, "      surface: ['*nnbyggerdialog']\n      lemma: [møte]\n")
+    # "İ" lower-cases to "i" and a combining dot: the token's lower-case form is longer.
+    assert len("İNNBYGGERDIALOG".lower()) == 16
+    text = "Vi tok İNNBYGGERDIALOG på møte."
+    [proposal] = compiled.code_text(text)
+    assert [(h.start, h.end, h.matched) for h in proposal.hits] == [
+        (7, 22, "İNNBYGGERDIALOG"), (26, 30, "møte")]
+
+
+def test_hash_map_finds_every_key_across_growth_and_shared_slots():
+    table = _HashMap()
+    keys = np.random.default_rng(7).integers(-2**63, 2**63 - 1, 6000, dtype=np.int64)
+    for batch in range(6):  # from 1,024 slots, the table grows several times
+        table.add(keys[batch * 1000:(batch + 1) * 1000],
+                  np.arange(batch * 1000, (batch + 1) * 1000))
+    assert len(np.unique(table._home(keys))) < len(keys)  # some keys had to probe on
+    assert (table.get(keys) == np.arange(6000)).all()
+    assert (table.get(keys[::-1] ^ 1) == -1).all()  # absent keys
+    assert table.get(np.zeros(0, np.int64)).tolist() == []
