@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain
 from typing import NamedTuple
 
@@ -278,6 +278,7 @@ class CompiledCodebook:
         # One index answers, for a word type, every way it matters to any rule; a type is
         # looked up once (twice when its lemma differs from its form) and then cached.
         self._index = GlobIndex()
+        self._lemma_cores: set[str] = set()  # literals that make a long word need its lemma
         self._phrases: dict[int, int] = {}  # rule → number of words
         # Every phrase word position has a global number: offset of its phrase + position.
         self._phrase_offset: dict[int, int] = {}
@@ -328,18 +329,21 @@ class CompiledCodebook:
 
     # -- compiling each rule kind ------------------------------------------------------------
 
-    def _needs_lemma(self, glob: str, rid: int) -> None:
+    def _needs_lemma(self, glob: str) -> None:
         # A long word inflects by its ending, so prefix and infix globs find on its form
         # what they would on its lemma; exact and suffix globs need the lemma
         # ("målstyringen" for "*styring"). Lemmatizing an unseen word costs ~20 µs, so
-        # long words are lemmatized only when they contain such a glob's literal.
+        # long words are lemmatized only when they contain such a glob's literal. Only
+        # whether one is contained matters: each literal is indexed once.
         core = _core(glob)
-        if glob_kind(glob) in ("exact", "suffix", "regex") and len(core) >= 3:
-            self._index.add(f"*{core}*", (_NEEDS_LEMMA, rid))
+        if (len(core) >= 3 and core not in self._lemma_cores
+                and glob_kind(glob) in ("exact", "suffix", "regex")):
+            self._lemma_cores.add(core)
+            self._index.add(f"*{core}*", (_NEEDS_LEMMA, 0))
 
     def _compile_lemma(self, rid: int, rule: Rule) -> None:
         self._index.add(rule.value, (_LEMMA, rid))
-        self._needs_lemma(rule.value, rid)
+        self._needs_lemma(rule.value)
 
     def _compile_surface(self, rid: int, rule: Rule) -> None:
         self._index.add(rule.value, (_SURFACE, rid))
@@ -350,7 +354,7 @@ class CompiledCodebook:
         for position, word in enumerate(words):
             for alternative in word.split("|"):
                 self._index.add(alternative, (_PHRASE, self._elements + position))
-                self._needs_lemma(alternative, rid)
+                self._needs_lemma(alternative)
         self._phrases[rid] = len(words)
         self._elements += len(words)
 
@@ -375,7 +379,7 @@ class CompiledCodebook:
     def _compile_pattern(self, rid: int, rule: Rule) -> None:
         self._patterns.append(rid)
         for value in _pattern_lemmas(rule.value):
-            self._needs_lemma(value, rid)
+            self._needs_lemma(value)
         anchor = _anchor(rule.value)
         if anchor is None:
             self._unanchored = True  # spaCy's Matcher then runs over whole documents
@@ -769,6 +773,7 @@ def _triggers(literals: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(triggers)))
 
 
+@lru_cache(maxsize=65536)
 def _core(glob: str) -> str:
     """Return what a word must contain for its lemma to match ``glob``.
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Hashable
+from functools import lru_cache
 
 
+@lru_cache(maxsize=65536)
 def glob_kind(glob: str) -> str:
     """Return how a glob is indexed: ``exact``, ``prefix``, ``suffix``, ``infix`` or ``regex``."""
     core = glob.strip("*")
