@@ -319,9 +319,11 @@ def _parse(path: Path, text: str | None = None) -> tuple[Codebook | None, list[I
     # libyaml reads a codebook in a tenth of ruamel's time, with the same positions; ruamel
     # reads what libyaml might read differently, and words malformed YAML's problem.
     try:
-        return _build(path, text, load_core(text))
+        fast = load_core(text)
     except (NeedsFullParse, yaml.YAMLError):
-        pass
+        pass  # ruamel, below
+    else:
+        return _build(path, text, fast)
     try:
         data = YAML(typ="rt").load(text)
     except YAMLError as exc:
