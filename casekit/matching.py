@@ -43,6 +43,18 @@ def glob_to_regex(glob: str) -> re.Pattern[str]:
 _EDGE = 3
 
 
+@lru_cache(maxsize=65536)
+def _literal(glob: str) -> tuple[str, str, str | None]:
+    """Return a glob's kind, its literal (lower-cased, without the outer ``*``) and the
+    letters at the literal's edge that key its length (None for exact and short literals).
+    Codebooks repeat the same words in many phrases: each is worked out once."""
+    glob = glob.lower()
+    kind, core = glob_kind(glob), glob.strip("*")
+    if kind in ("exact", "regex") or len(core) < _EDGE:
+        return kind, core, None
+    return kind, core, core[-_EDGE:] if kind == "suffix" else core[:_EDGE]
+
+
 class GlobIndex:
     """Globs mapped to payloads; :meth:`lookup` returns the payloads whose glob matches."""
 
@@ -67,31 +79,28 @@ class GlobIndex:
 
     def add(self, glob: str, payload: Hashable) -> None:
         """Index ``glob`` (lower-cased) with ``payload``."""
-        glob = glob.lower()
-        kind = glob_kind(glob)
-        if kind == "regex":
-            entry = (glob_to_regex(glob), payload)
-            lead = re.split(r"[*?]", glob, maxsplit=1)[0]
-            tail = re.split(r"[*?]", glob)[-1]
-            if lead:
-                self._regex_by_prefix[lead].append(entry)
-                self._regex_lengths["prefix"].add(len(lead))
-            elif tail:
-                self._regex_by_suffix[tail].append(entry)
-                self._regex_lengths["suffix"].add(len(tail))
-            else:
-                self._regex.append(entry)
-            return
-        core = glob.strip("*")
-        self._tables[kind][core].append(payload)
-        if kind != "exact":
-            if len(core) >= _EDGE:
-                edge = core[-_EDGE:] if kind == "suffix" else core[:_EDGE]
+        kind, core, edge = _literal(glob)
+        if kind != "regex":
+            self._tables[kind][core].append(payload)
+            if edge is not None:
                 lengths = self._edges[kind].setdefault(edge, [])
                 if len(core) not in lengths:
                     lengths.append(len(core))
-            else:
+            elif kind != "exact":
                 self._short[kind].add(len(core))
+            return
+        glob = glob.lower()
+        entry = (glob_to_regex(glob), payload)
+        lead = re.split(r"[*?]", glob, maxsplit=1)[0]
+        tail = re.split(r"[*?]", glob)[-1]
+        if lead:
+            self._regex_by_prefix[lead].append(entry)
+            self._regex_lengths["prefix"].add(len(lead))
+        elif tail:
+            self._regex_by_suffix[tail].append(entry)
+            self._regex_lengths["suffix"].add(len(tail))
+        else:
+            self._regex.append(entry)
 
     def __bool__(self) -> bool:
         return bool(self._regex or self._regex_by_prefix or self._regex_by_suffix) or any(
