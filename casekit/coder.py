@@ -325,7 +325,7 @@ class CompiledCodebook:
         self._phrase_words = np.full((len(lengths), self._longest), self._elements, np.int64)
         self._phrase_words[np.arange(self._longest) < lengths[:, None]] = np.arange(
             self._elements)
-        self._phrase_rows = np.arange(len(lengths))
+        self._element_phrase = np.repeat(np.arange(len(lengths)), lengths)
 
     # -- compiling each rule kind ------------------------------------------------------------
 
@@ -562,14 +562,22 @@ class CompiledCodebook:
         occurrences = np.bincount(elements, weights=counts[owners],
                                   minlength=self._elements + 1)
         occurrences[self._elements] = len(token_type) + 1  # pads short phrases: never rarest
-        # The anchor of each phrase: its rarest word (the first of the rarest on ties).
-        # A phrase with a word absent from the document has an anchor no token fills.
-        per_phrase = occurrences[self._phrase_words]
+        # The anchor of each phrase with a word in this document: its rarest word (the
+        # first of the rarest on ties). A phrase with a word absent from the document
+        # cannot match: its rarest count is 0. Only these phrases are looked at, so a
+        # codebook with ten times the phrases costs little more per document.
+        touched = np.zeros(len(self._phrase_words), bool)
+        touched[self._element_phrase[elements]] = True
+        rows = np.flatnonzero(touched)
+        words = self._phrase_words[rows]
+        per_phrase = occurrences[words]
         rarest = per_phrase.argmin(axis=1)
-        if not per_phrase[self._phrase_rows, rarest].any():
+        at = np.arange(len(rows))
+        present = per_phrase[at, rarest] > 0
+        if not present.any():
             return empty, empty, empty
         is_anchor = np.zeros(self._elements, bool)
-        is_anchor[self._phrase_words[self._phrase_rows, rarest]] = True
+        is_anchor[words[at[present], rarest[present]]] = True
         anchored = np.flatnonzero(is_anchor[elements])
         # Per type: its anchor words, a run in anchor_elements (owners ascend).
         anchor_types, anchor_elements = owners[anchored], elements[anchored]
