@@ -33,10 +33,7 @@ class HumanTables:
 
     def coding(self, coding_id: int) -> dict[str, Any]:
         """Return one coding as a dict (with case_id and doc_id); raise StoreError if absent."""
-        row = _coding_row(self._conn, coding_id)
-        if row is None:
-            raise StoreError(f"coding {coding_id} is not in the store")
-        return row
+        return _existing_coding(self._conn, coding_id)
 
     def document_codings(self, case_id: str, doc_id: str | None = None) -> pd.DataFrame:
         """Return the live codings of a case (or one document), fast, without turn lookups.
@@ -183,6 +180,14 @@ def _coding_row(conn: sqlite3.Connection, coding_id: int) -> dict[str, Any] | No
     return dict(row) if row is not None else None
 
 
+def _existing_coding(conn: sqlite3.Connection, coding_id: int) -> dict[str, Any]:
+    """Return a coding's row (with case_id and doc_id); raise StoreError if absent."""
+    row = _coding_row(conn, coding_id)
+    if row is None:
+        raise StoreError(f"coding {coding_id} is not in the store")
+    return row
+
+
 def _snapshot(row: dict[str, Any]) -> str:
     return json.dumps({k: row[k] for k in _SNAPSHOT}, ensure_ascii=False)
 
@@ -230,9 +235,7 @@ def _decide(conn: sqlite3.Connection, coding_id: int, status: str, *, coder: str
             reason: str, source: str | None, stamp: str) -> None:
     if status not in DECISIONS:
         raise StoreError(f"a decision is 'accepted' or 'rejected', not '{status}'")
-    row = _coding_row(conn, coding_id)
-    if row is None:
-        raise StoreError(f"coding {coding_id} is not in the store")
+    row = _existing_coding(conn, coding_id)
     if row["origin"] != "auto":
         raise StoreError(f"coding {coding_id} is a manual coding by {row['coder']}: only "
                          "auto proposals are accepted or rejected (remove a manual coding)")
@@ -250,9 +253,7 @@ def _decide(conn: sqlite3.Connection, coding_id: int, status: str, *, coder: str
 
 def _remove(conn: sqlite3.Connection, coding_id: int, *, coder: str, reason: str,
             source: str | None, stamp: str) -> dict[str, Any]:
-    row = _coding_row(conn, coding_id)
-    if row is None:
-        raise StoreError(f"coding {coding_id} is not in the store")
+    row = _existing_coding(conn, coding_id)
     if row["origin"] != "manual":
         # The auto-coder would propose it again on its next run: a rejection is what lasts.
         raise StoreError(f"coding {coding_id} is an auto proposal: reject it instead of "
