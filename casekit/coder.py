@@ -20,7 +20,7 @@ from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LOWER
+from spacy.attrs import ID, IDX, IS_PUNCT, IS_SPACE, LEMMA, ORTH
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -177,24 +177,72 @@ class _HashMap:
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-class _TypeTable:
-    """What each word type seen so far is to the rules, as arrays indexed by a type number.
+class _TypeIds:
+    """The word types of one spaCy vocabulary, numbered 0, 1, 2… by lower-case form and
+    shared by every compiled codebook.
 
-    Tokens are mapped to type numbers in numpy (a hash map from the lower-case form's hash);
-    only types never seen before are described in Python. From there everything per token
-    is array indexing: the term rules and phrase words of a type are runs in flat arrays
-    (``first``/``count`` per type), as in a sparse CSR matrix.
+    Each lexeme of the vocabulary carries its type's number as spaCy's ``rank`` (the
+    field meant for indexing tables such as vectors; blank pipelines leave it unset), so a
+    document's type numbers come from one ``Doc.to_array`` call: only lexemes never seen
+    before are looked at in Python.
+    """
+
+    def __init__(self) -> None:
+        self.forms: list[str] = []  # type number → lower-case form
+        self._numbers: dict[str, int] = {}
+
+    def of(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        """Return each token's type number and character offset, as int64 arrays."""
+        array = doc.to_array([ID, IDX]).view(np.int64)
+        numbers = array[:, 0]
+        new = np.flatnonzero(numbers < 0)  # spaCy's "no rank", all bits set
+        if len(new):
+            vocab = doc.vocab
+            orths, where = np.unique(doc.to_array([ORTH])[new], return_inverse=True)
+            assigned = []
+            for orth in orths.tolist():
+                lower = vocab.strings[orth].lower()
+                number = self._numbers.setdefault(lower, len(self.forms))
+                if number == len(self.forms):
+                    self.forms.append(lower)
+                vocab[orth].rank = number
+                assigned.append(number)
+            numbers[new] = np.array(assigned, np.int64)[where]
+        return numbers, array[:, 1]
+
+
+_TYPE_IDS: dict[int, tuple[Vocab, _TypeIds]] = {}
+
+
+def _type_ids(vocab: Vocab) -> _TypeIds:
+    """Return the type numbering of ``vocab`` (one per vocabulary, kept for the process)."""
+    if id(vocab) not in _TYPE_IDS:
+        _TYPE_IDS[id(vocab)] = (vocab, _TypeIds())  # holding the vocab keeps its id unique
+    return _TYPE_IDS[id(vocab)][1]
+
+
+class _TypeTable:
+    """What each word type is to a codebook's rules, as arrays indexed by type number.
+
+    Type numbers come from :class:`_TypeIds`; a type is described in Python the first time
+    this codebook meets it, and numbers it has not met are holes (``described`` False).
+    From there everything per token is array indexing: the term rules and phrase words of
+    a type are runs in flat arrays (``first``/``count`` per type), as in a sparse CSR
+    matrix.
     """
 
     def __init__(self, elements: int) -> None:
         self.lemmas: list[str] = []
+        self.described = np.zeros(0, bool)
         self.length = np.zeros(0, np.int64)
         self.unsure = False  # some type's length is -1
-        self.regex_first = self.regex_count = self.regexes = np.zeros(0, np.int64)
-        self.term_first = self.term_count = self.terms = np.zeros(0, np.int64)
-        self.element_first = self.element_count = self.elements = np.zeros(0, np.int64)
-        self.anchor = self.word = self.barrier = np.zeros(0, bool)
-        self._numbers = _HashMap()
+        self.regex_first, self.regex_count, self.regexes = (np.zeros(0, np.int64)
+                                                            for _ in range(3))
+        self.term_first, self.term_count, self.terms = (np.zeros(0, np.int64)
+                                                        for _ in range(3))
+        self.element_first, self.element_count, self.elements = (np.zeros(0, np.int64)
+                                                                 for _ in range(3))
+        self.anchor, self.word, self.barrier = (np.zeros(0, bool) for _ in range(3))
         # Every (type, phrase word it fills) pair, as type * width + phrase word.
         self.width = elements
         self.fills = _HashMap()
@@ -202,46 +250,57 @@ class _TypeTable:
     def __len__(self) -> int:
         return len(self.lemmas)
 
-    def numbers_of(self, hashes: np.ndarray, describe: Callable[[int], _TypeInfo]
-                   ) -> np.ndarray:
-        """Return the type number of each token's hash, describing the unseen types."""
-        numbers = self._numbers.get(hashes.view(np.int64))
-        missed = np.flatnonzero(numbers < 0)
-        if len(missed):
-            missing, where = np.unique(hashes[missed], return_inverse=True)
-            numbers[missed] = len(self) + where
-            self._extend([describe(h) for h in missing.tolist()], missing.view(np.int64))
-        return numbers
+    def describe(self, numbers: np.ndarray, forms: list[str],
+                 describe: Callable[[str], _TypeInfo]) -> None:
+        """Describe the types among ``numbers`` this table has not met (``forms`` gives
+        each number's lower-case form)."""
+        if len(forms) > len(self):
+            self._grow(len(forms))
+        missing = np.flatnonzero(~self.described[numbers])
+        if len(missing):
+            new = np.unique(numbers[missing])
+            self._set(new, [describe(forms[n]) for n in new.tolist()])
 
-    def _extend(self, infos: list[_TypeInfo], keys: np.ndarray) -> None:
-        new = np.arange(len(self), len(self) + len(infos))
-        self._numbers.add(keys, new)
-        self.lemmas += [i.lemma for i in infos]
+    def _grow(self, size: int) -> None:
+        more = size - len(self)
+        self.lemmas += [""] * more
+        for name in ("described", "anchor", "word", "barrier"):
+            setattr(self, name, np.concatenate([getattr(self, name), np.zeros(more, bool)]))
+        for name in ("length", "regex_first", "regex_count", "term_first", "term_count",
+                     "element_first", "element_count"):
+            setattr(self, name, np.concatenate([getattr(self, name),
+                                                np.zeros(more, np.int64)]))
+
+    def _set(self, new: np.ndarray, infos: list[_TypeInfo]) -> None:
+        self.described[new] = True
+        for n, info in zip(new.tolist(), infos, strict=True):
+            self.lemmas[n] = info.lemma
         for flag in ("anchor", "word", "barrier"):
-            values = np.fromiter((getattr(i, flag) for i in infos), bool, len(infos))
-            setattr(self, flag, np.concatenate([getattr(self, flag), values]))
+            getattr(self, flag)[new] = np.fromiter((getattr(i, flag) for i in infos), bool,
+                                                   len(infos))
         lengths = np.fromiter((i.length for i in infos), np.int64, len(infos))
-        self.length = np.concatenate([self.length, lengths])
+        self.length[new] = lengths
         self.unsure = self.unsure or bool((lengths < 0).any())
-        self.regex_first, self.regex_count, self.regexes = _append_runs(
-            self.regex_first, self.regex_count, self.regexes, [i.regexes for i in infos])
-        self.term_first, self.term_count, self.terms = _append_runs(
-            self.term_first, self.term_count, self.terms, [i.terms for i in infos])
-        self.element_first, self.element_count, self.elements = _append_runs(
-            self.element_first, self.element_count, self.elements, [i.elements for i in infos])
+        self.regexes = _set_runs(self.regex_first, self.regex_count, self.regexes, new,
+                                 [i.regexes for i in infos])
+        self.terms = _set_runs(self.term_first, self.term_count, self.terms, new,
+                               [i.terms for i in infos])
+        self.elements = _set_runs(self.element_first, self.element_count, self.elements, new,
+                                  [i.elements for i in infos])
         types, elements = _expand(new, new, self.element_first, self.element_count,
                                   self.elements)
         self.fills.add(types * self.width + elements, types)
 
 
-def _append_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray,
-                 runs: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (first, count, flat) with one run appended per item of ``runs``."""
+def _set_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray, owners: np.ndarray,
+              runs: list[tuple[int, ...]]) -> np.ndarray:
+    """Append one run per owner to ``flat``, point the owners' ``first``/``count`` (in
+    place) at them, and return the new flat array."""
     sizes = np.array([len(r) for r in runs], np.int64)
-    starts = len(flat) + np.cumsum(sizes) - sizes
+    first[owners] = len(flat) + np.cumsum(sizes) - sizes
+    count[owners] = sizes
     values = np.fromiter((v for r in runs for v in r), np.int64, int(sizes.sum()))
-    return (np.concatenate([first, starts]), np.concatenate([count, sizes]),
-            np.concatenate([flat, values]))
+    return np.concatenate([flat, values])
 
 
 def _expand(owners: np.ndarray, kinds: np.ndarray, first: np.ndarray, count: np.ndarray,
@@ -261,6 +320,9 @@ def _run_heads(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(head)
 
 
+# What keeps a regex out of an alternation: back-references (\1, (?P=name)),
+# conditionals ((?(1)...)) and global inline flags ((?x)).
+_UNJOINABLE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux]+\)")
 # Irregular forms ("fikk" → "få", "gikk" → "gå") are short; longer words inflect by suffix.
 _ALWAYS_LEMMATIZE = 7
 # How far (in tokens) the Matcher looks around an anchor when no sentence end is nearer.
@@ -284,6 +346,8 @@ class CompiledCodebook:
         self._phrase_offset: dict[int, int] = {}
         self._elements = 0
         self._regexes: dict[int, re.Pattern[str]] = {}
+        self._joinable: dict[int, bool] = {}
+        self._joined: dict[tuple[int, ...], re.Pattern[str] | None] = {}
         self._scan_regexes: list[int] = []  # regexes without a literal: scanned in full
         self._part_rule: list[int] = []  # required part of a regex → the regex
         self._regex_parts: dict[int, int] = {}  # regex → how many required parts
@@ -305,6 +369,12 @@ class CompiledCodebook:
         self._code_ids = [code.id for code in codebook.codes]
         self._code_unit = np.array([_UNITS.index(code.unit) for code in codebook.codes],
                                    np.int64)
+        # The unit kinds a proposal can be placed in: the codes' own, sentences (which
+        # bound every match) and paragraphs (where a code falls back when a document has
+        # none of its kind).
+        self._unit_kinds = {"sentence", "paragraph", *(code.unit for code in codebook.codes)}
+        self._kind_numbers = [k for k, kind in enumerate(_UNITS) if kind in self._unit_kinds]
+        self._kind_maps: dict[tuple[bool, ...], np.ndarray] = {}
         self._rule_code = np.array([codes[r.code_id] for r in self.rules], np.int64)
         self._rule_veto = np.array([r.veto for r in self.rules], bool)
         self._element_rule_arr = np.array(self._element_rule, np.int64)
@@ -326,6 +396,7 @@ class CompiledCodebook:
         self._phrase_words[np.arange(self._longest) < lengths[:, None]] = np.arange(
             self._elements)
         self._element_phrase = np.repeat(np.arange(len(lengths)), lengths)
+        self._phrase_length = lengths
 
     # -- compiling each rule kind ------------------------------------------------------------
 
@@ -360,6 +431,9 @@ class CompiledCodebook:
 
     def _compile_regex(self, rid: int, rule: Rule) -> None:
         self._regexes[rid] = re.compile(rule.value, re.IGNORECASE)
+        # An alternation of regexes renumbers their groups and scopes global flags, so a
+        # regex with a back-reference, a conditional or a global flag is never joined.
+        self._joinable[rid] = _UNJOINABLE.search(rule.value) is None
         # The regex is run only near word types containing one of its required literals
         # (the longest word inside each), or near a required symbol token such as "§".
         # A regex usually requires several literals ("mål…" and "%" or "prosent"): it is
@@ -506,22 +580,54 @@ class CompiledCodebook:
         found = np.diff(heads, append=len(pairs))
         pairs = pairs[heads]
         pairs = pairs[found == self._parts_of_rule[pairs // size]]
-        for rid, at in zip((pairs // size).tolist(), (pairs % size).tolist(), strict=True):
-            hits += self._regex_hits(rid, text, [tuple(sentences[at].tolist())])
+        if not len(pairs):
+            return hits
+        # Sentence by sentence. Where several regexes are due in one sentence, one search
+        # for any of them (their alternation) comes first: they mostly find nothing.
+        by_sentence = np.argsort(pairs % size, kind="stable")
+        due, at = (pairs // size)[by_sentence].tolist(), (pairs % size)[by_sentence]
+        heads = _run_heads(at)
+        spans = sentences[at[heads]]
+        regexes = self._regexes
+        for first, last, start, end in zip(heads.tolist(), [*heads[1:].tolist(), len(due)],
+                                           spans[:, 0].tolist(), spans[:, 1].tolist(),
+                                           strict=True):
+            if last - first > 1:
+                either = self._either(tuple(due[first:last]))
+                if either is not None and either.search(text, start, end) is None:
+                    continue
+            for rid in due[first:last]:
+                for m in regexes[rid].finditer(text, start, end):
+                    if m.end() > m.start():
+                        hits.append((rid, m.start(), m.end()))
         return hits
+
+    def _either(self, rids: tuple[int, ...]) -> re.Pattern[str] | None:
+        """Return one regex that matches where any of ``rids`` does, or None when they
+        cannot be joined (a back-reference, a global flag) or are too many kinds."""
+        if rids not in self._joined:
+            joined = None
+            if all(self._joinable[rid] for rid in rids) and len(self._joined) < 4096:
+                try:
+                    joined = re.compile("|".join(f"(?:{self._regexes[rid].pattern})"
+                                                 for rid in rids), re.IGNORECASE)
+                except re.error:  # e.g. one group name in two regexes
+                    joined = None
+            self._joined[rids] = joined
+        return self._joined[rids]
 
     def _token_hits(self, doc: Doc, text: str, language: str, sentences: np.ndarray | None,
                     others: list[tuple[int, int, int]]
                     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Return term and phrase hits as arrays; add regex and pattern hits to
         ``others``. Nothing here loops over tokens in Python."""
-        array = doc.to_array([LOWER, IDX])
+        ids = _type_ids(doc.vocab)
+        token_type, starts = ids.of(doc)
         table = self._types[language]
         lemmatize = lemmatizer(language)
         vocab = doc.vocab
-        token_type = table.numbers_of(
-            array[:, 0], lambda h: self._type_info(vocab.strings[h], lemmatize, vocab))
-        starts = array[:, 1].astype(np.int64)
+        table.describe(token_type, ids.forms,
+                       lambda lower: self._type_info(lower, lemmatize, vocab))
         # A token is as long as its lower-case form, bar the rare letters that grow when
         # lower-cased: cheaper than asking spaCy for every token's length.
         lengths = table.length[token_type]
@@ -562,22 +668,19 @@ class CompiledCodebook:
         occurrences = np.bincount(elements, weights=counts[owners],
                                   minlength=self._elements + 1)
         occurrences[self._elements] = len(token_type) + 1  # pads short phrases: never rarest
-        # The anchor of each phrase with a word in this document: its rarest word (the
-        # first of the rarest on ties). A phrase with a word absent from the document
-        # cannot match: its rarest count is 0. Only these phrases are looked at, so a
-        # codebook with ten times the phrases costs little more per document.
-        touched = np.zeros(len(self._phrase_words), bool)
-        touched[self._element_phrase[elements]] = True
-        rows = np.flatnonzero(touched)
-        words = self._phrase_words[rows]
-        per_phrase = occurrences[words]
-        rarest = per_phrase.argmin(axis=1)
-        at = np.arange(len(rows))
-        present = per_phrase[at, rarest] > 0
-        if not present.any():
+        # Only phrases with every word somewhere in the document can match; only they
+        # are looked at, so a codebook with ten times the phrases costs little more per
+        # document. The anchor of each is its rarest word (the first of the rarest on ties).
+        present = np.zeros(self._elements, bool)
+        present[elements] = True
+        filled = np.bincount(self._element_phrase[present], minlength=len(self._lengths))
+        rows = np.flatnonzero(filled == self._phrase_length)
+        if not len(rows):
             return empty, empty, empty
+        words = self._phrase_words[rows]
+        rarest = occurrences[words].argmin(axis=1)
         is_anchor = np.zeros(self._elements, bool)
-        is_anchor[words[at[present], rarest[present]]] = True
+        is_anchor[words[np.arange(len(rows)), rarest]] = True
         anchored = np.flatnonzero(is_anchor[elements])
         # Per type: its anchor words, a run in anchor_elements (owners ascend).
         anchor_types, anchor_elements = owners[anchored], elements[anchored]
@@ -611,6 +714,7 @@ class CompiledCodebook:
         reach = np.concatenate([reach, reach])
         alive = np.ones(2 * n, bool)
         fills, width = table.fills, table.width
+        fillable = table.element_count[word_type] > 0
         active = np.flatnonzero(left)
         while len(active):
             here, step = at[active], sign[active]
@@ -620,8 +724,10 @@ class CompiledCodebook:
             mover = np.repeat(np.arange(len(active)), room)
             distance = np.arange(1, reached[-1] + 1) - np.repeat(reached - room, room)
             look = here[mover] + step[mover] * distance
-            want = word_type[look] * width + (element[active] + step)[mover]
-            match = np.flatnonzero(fills.get(want) >= 0)
+            # Only words that fill some phrase word are looked up in the hash map.
+            maybe = np.flatnonzero(fillable[look])
+            want = word_type[look[maybe]] * width + (element[active] + step)[mover[maybe]]
+            match = maybe[fills.get(want) >= 0]
             owner = mover[match]
             nearest = _run_heads(owner)
             moved = active[owner[nearest]]
@@ -671,7 +777,10 @@ class CompiledCodebook:
         ``skip`` (interviewer speech) get no proposals. Hits are placed in units, vetoed
         and grouped as arrays; Python objects are made per proposal only.
         """
-        located = {kind: _UnitArrays(items) for kind, items in units.items()}
+        # Only the unit kinds this codebook codes at (and sentences, which bound every
+        # match) are turned into arrays.
+        located = {kind: _UnitArrays(items) for kind, items in units.items()
+                   if kind in self._unit_kinds}
         spans = None
         if "sentence" in located and len(located["sentence"].starts):
             sentence = located["sentence"]
@@ -687,17 +796,17 @@ class CompiledCodebook:
             inside = np.ones(len(rids), bool)
         # The unit kind each code is coded at here: its own, or paragraphs when the
         # document has none of it (a turn code in a policy document).
-        kinds = np.array([k if units.get(kind) else
-                          (_UNITS.index("paragraph") if "paragraph" in units else -1)
-                          for k, kind in enumerate(_UNITS)], np.int64)
+        kinds = self._kinds_for(tuple(bool(units.get(kind)) for kind in _UNITS),
+                                "paragraph" in units)
         code = self._rule_code[rids]
         kind = kinds[self._code_unit[code]]
         skip = np.zeros(len(rids), bool)
-        for k, name in enumerate(_UNITS):
+        used = [k for k in self._kind_numbers if _UNITS[k] in located]
+        for k in used:
             mask = inside & (kind == k)
-            if name not in located or not mask.any():
+            if not mask.any():
                 continue
-            unit = located[name]
+            unit = located[_UNITS[k]]
             index = np.searchsorted(unit.starts, starts[mask], side="right") - 1
             valid = (index >= 0) & (starts[mask] < unit.ends[np.maximum(index, 0)])
             unit_of[mask] = np.where(valid, index, -1)
@@ -727,10 +836,10 @@ class CompiledCodebook:
         first = order[heads]
         group_kind, group_unit, group_code = kind[first], unit_of[first], code[first]
         seqs, unit_starts, unit_ends = (np.empty(len(first), np.int64) for _ in range(3))
-        for k, name in enumerate(_UNITS):
+        for k in used:
             mask = group_kind == k
-            if name in located and mask.any():
-                unit, index = located[name], group_unit[mask]
+            if mask.any():
+                unit, index = located[_UNITS[k]], group_unit[mask]
                 seqs[mask] = unit.seqs[index]
                 unit_starts[mask], unit_ends[mask] = unit.starts[index], unit.ends[index]
         rid_list, start_list, end_list = (rids[order].tolist(), starts[order].tolist(),
@@ -743,6 +852,16 @@ class CompiledCodebook:
                     group_code.tolist(), group_kind.tolist(), seqs.tolist(),
                     unit_starts.tolist(), unit_ends.tolist(), heads.tolist(), tails.tolist(),
                     strict=True)]
+
+    def _kinds_for(self, present: tuple[bool, ...], paragraphs: bool) -> np.ndarray:
+        """Return, per unit kind, the kind a code of that kind is placed in when the
+        document has units of the kinds marked in ``present``; -1 for none."""
+        key = (*present, paragraphs)
+        if key not in self._kind_maps:
+            fallback = _UNITS.index("paragraph") if paragraphs else -1
+            self._kind_maps[key] = np.array(
+                [k if here else fallback for k, here in enumerate(present)], np.int64)
+        return self._kind_maps[key]
 
     def code_text(self, text: str, language: str | None = None) -> list[Proposal]:
         """Segment a plain text and return its proposals (for examples and quick checks)."""
