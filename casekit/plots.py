@@ -5,18 +5,22 @@ names and colours from the codebook, tranche and role labels, in Norwegian or En
 and returns a :class:`matplotlib.figure.Figure`. Figures are made without pyplot, so
 nothing is shown twice in a notebook and a batch run keeps no figures open. Long labels
 are wrapped, legends sit outside the plot, and the layout is constrained so text does
-not overlap.
+not overlap. :func:`png` renders a figure as the notebook shows it, drawing it once, and
+:func:`show_inline` makes a notebook use it.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
@@ -114,6 +118,12 @@ def _codes(frame: pd.DataFrame, column: str = "code") -> list[str]:
     return list(dict.fromkeys(frame[column]))
 
 
+def _lookup(frame: pd.DataFrame, keys: Sequence[str], measure: str) -> dict[tuple, object]:
+    """Return (key values) -> measure: a dict to look cells up in a drawing loop (a
+    MultiIndex look-up costs a hundred times more)."""
+    return dict(zip(zip(*(frame[k] for k in keys), strict=True), frame[measure], strict=True))
+
+
 def _check(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -152,7 +162,7 @@ def plot_tranche_profile(profile: pd.DataFrame, *, measure: str = "share",
     _check(profile, ["tranche", "municipality", "code", measure], "plot_tranche_profile")
     style = style or PlotStyle()
     stages, codes = _stages(profile, style), _codes(profile)
-    values = profile.set_index(["tranche", "municipality", "code"])[measure]
+    values = _lookup(profile, ["tranche", "municipality", "code"], measure)
     fig, ax = _figure(max(6.0, 1.1 * len(stages) + 2), 4.8)
     x = np.arange(len(stages))
     width = 0.8 if stacked else 0.8 / max(len(codes), 1)
@@ -200,7 +210,7 @@ def plot_trajectory(profile: pd.DataFrame, *, measure: str = "share",
     style = style or PlotStyle()
     whole = profile[profile["municipality"] == ""]
     tranches, codes = _codes(whole, "tranche"), _codes(whole)
-    values = whole.set_index(["tranche", "code"])[measure]
+    values = _lookup(whole, ["tranche", "code"], measure)
     fig, ax = _figure(max(6.0, 1.6 * len(tranches) + 3), 4.8)
     x = np.arange(len(tranches))
     ends = []
@@ -209,7 +219,7 @@ def plot_trajectory(profile: pd.DataFrame, *, measure: str = "share",
         ax.plot(x, y, marker="o", color=style.colour(code, i), linewidth=2,
                 label=style.label(code))
         ends.append(y[-1] if len(y) else 0.0)
-    top = max([*ends, *values.tolist(), 0.0]) or 1.0
+    top = max([*ends, *values.values(), 0.0]) or 1.0
     last = x[-1] if len(x) else 0
     labels = [_wrap(style.label(code), 26) for code in codes]
     lines = max((label.count("\n") + 1 for label in labels), default=1)
@@ -243,15 +253,19 @@ def _heatmap(matrix: pd.DataFrame, *, style: PlotStyle, measure: str, diverging:
         image = ax.imshow(values, cmap="Blues", vmin=0,
                           vmax=float(finite.max()) if finite.size and finite.max() > 0 else 1,
                           aspect="auto")
+    # Each value sits inside its cell, so it takes no part in the layout: the constrained
+    # layout need not measure every one of them (twice) to find the same place for the axes.
     for (r, c), value in np.ndenumerate(values):
         if not np.isfinite(value):
-            ax.text(c, r, "–", ha="center", va="center", fontsize=9, color="0.4")
+            ax.text(c, r, "–", ha="center", va="center", fontsize=9, color="0.4",
+                    in_layout=False)
             continue
         rgb = np.array(to_rgb(image.cmap(image.norm(value))))
         ink = "white" if rgb @ [0.299, 0.587, 0.114] < 0.5 else "black"
         text = (f"{value:.0%}" if measure in SHARES and not many else f"{value:.0f}" if measure in (
             "count", "units") else f"{value:.2f}")
-        ax.text(c, r, text, ha="center", va="center", fontsize=7 if many else 9, color=ink)
+        ax.text(c, r, text, ha="center", va="center", fontsize=7 if many else 9, color=ink,
+                in_layout=False)
     if many:
         ax.set_xticks(range(values.shape[1]), [_wrap(c, 34) for c in col_labels],
                       rotation=90)
@@ -314,49 +328,80 @@ def plot_cooccurrence(cooc: pd.DataFrame, *, measure: str = "jaccard",
     return fig
 
 
+LAYOUTS = ("circle", "spring", "kamada_kawai")
+
+
+def _circle(codes: list[str]) -> dict[str, np.ndarray]:
+    """Return a place on the unit circle for every code: the first on top, then clockwise
+    in the codes' order, so each code has the same place in every case's figure."""
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / max(len(codes), 1)
+    return {c: np.array([np.cos(a), np.sin(a)]) for c, a in zip(codes, angles, strict=True)}
+
+
+def _networkx_layout(edges: list[tuple[str, str, float]], layout: str,
+                     seed: int) -> dict[str, np.ndarray]:
+    """Return networkx's spring or Kamada-Kawai layout of the edges (imported here: networkx
+    and the scipy.optimize that Kamada-Kawai needs cost a report kernel half a second)."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_weighted_edges_from(edges)
+    if layout == "spring":
+        return nx.spring_layout(graph, seed=seed)
+    return nx.kamada_kawai_layout(graph)
+
+
 def plot_network(cooc: pd.DataFrame, *, measure: str = "count", min_value: float = 1,
-                 layout: str = "kamada_kawai", style: PlotStyle | None = None,
+                 layout: str = "circle", style: PlotStyle | None = None,
                  title: str | None = None, seed: int = 1) -> Figure:
     """Return a co-occurrence network: codes as nodes, units together as edges.
 
     Node size follows the code's units, edge width ``measure`` (count, jaccard or
     obs_exp); edges below ``min_value`` are left out, and so are codes left without an
-    edge. ``layout``: networkx's ``kamada_kawai`` (deterministic) or ``spring`` (with a
-    fixed ``seed``, so it is reproducible too).
+    edge. ``layout``: ``circle`` (the default: every code of the frame has a fixed place
+    on a circle, the first on top, then clockwise, so cases can be compared figure by
+    figure), or networkx's ``spring`` (with a fixed ``seed``) or ``kamada_kawai``, both
+    reproducible. Each label sits outside its node, away from the middle of the figure.
     """
-    if layout not in ("kamada_kawai", "spring"):
-        raise UsageError(f"layout must be 'kamada_kawai' or 'spring', not {layout!r}")
+    if layout not in LAYOUTS:
+        raise UsageError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     _check(cooc, ["code_a", "code_b", "units_a", measure], "plot_network")
     style = style or PlotStyle()
-    graph = nx.Graph()
     codes = list(dict.fromkeys(cooc["code_a"]))
     units = cooc.groupby("code_a")["units_a"].first()
     pairs = cooc[(cooc["code_a"] < cooc["code_b"]) & (cooc["count"] > 0)
                  & (cooc[measure] >= min_value)]
-    for a, b, value in zip(pairs["code_a"], pairs["code_b"], pairs[measure], strict=True):
-        graph.add_edge(a, b, weight=float(value))
+    edges = [(a, b, float(v)) for a, b, v in
+             zip(pairs["code_a"], pairs["code_b"], pairs[measure], strict=True)]
     fig, ax = _figure(7.0, 6.0)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    if not graph.number_of_nodes():
+    if not edges:
         return fig
-    pos = (nx.kamada_kawai_layout(graph) if layout == "kamada_kawai"
-           else nx.spring_layout(graph, seed=seed))
-    biggest = max(units.get(c, 0) for c in graph.nodes) or 1
-    nodes = sorted(graph.nodes, key=codes.index)
-    weights = [graph.edges[e]["weight"] for e in graph.edges]
-    heaviest = max(weights, default=1.0) or 1.0
-    nx.draw_networkx_edges(graph, pos, ax=ax, width=[0.5 + 5 * w / heaviest for w in weights],
-                           edge_color="0.6", alpha=0.7)
+    pos = _circle(codes) if layout == "circle" else _networkx_layout(edges, layout, seed)
+    linked = {c for a, b, _ in edges for c in (a, b)}
+    nodes = [c for c in codes if c in linked]
+    heaviest = max(w for _, _, w in edges) or 1.0
+    ax.add_collection(LineCollection(
+        [(pos[a], pos[b]) for a, b, _ in edges], colors="0.6", alpha=0.7, zorder=1,
+        linewidths=[0.5 + 5 * w / heaviest for _, _, w in edges]))
+    biggest = max(units.get(c, 0) for c in nodes) or 1
     sizes = [200 + 1800 * units.get(c, 0) / biggest for c in nodes]
-    nx.draw_networkx_nodes(graph, pos, ax=ax, nodelist=nodes, node_size=sizes,
-                           node_color=[style.colour(c, codes.index(c)) for c in nodes],
-                           edgecolors="white")
-    for code, size in zip(nodes, sizes, strict=True):
-        # Below the node: node_size is an area in points², so its radius is sqrt(size) / 2.
-        ax.annotate(_wrap(style.label(code), 20), pos[code], xytext=(0, -np.sqrt(size) / 2 - 2),
-                    textcoords="offset points", ha="center", va="top", fontsize=8,
+    xy = np.array([pos[c] for c in nodes])
+    ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=[style.colour(c, codes.index(c)) for c in nodes],
+               edgecolors="white", zorder=2)
+    for code, size, point in zip(nodes, sizes, xy, strict=True):
+        # Outwards from the middle (every layout centres on 0, 0), clear of the node: node
+        # size is an area in points², so its radius is sqrt(size) / 2. A node in the middle
+        # has its label below.
+        length = np.hypot(*point)
+        dx, dy = point / length if length > 1e-6 else (0.0, -1.0)
+        gap = np.sqrt(size) / 2 + 3
+        ax.annotate(_wrap(style.label(code), 20), point, xytext=(dx * gap, dy * gap),
+                    textcoords="offset points", fontsize=8,
+                    ha="left" if dx > 0.3 else "right" if dx < -0.3 else "center",
+                    va="bottom" if dy > 0.3 else "top" if dy < -0.3 else "center",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                           "alpha": 0.75})
     ax.margins(0.15)
@@ -372,7 +417,7 @@ def plot_actor_profile(profile: pd.DataFrame, *, measure: str = "share",
     _check(profile, [by, "code", measure], "plot_actor_profile")
     style = style or PlotStyle()
     roles, codes = _codes(profile, by), _codes(profile)
-    values = profile.set_index([by, "code"])[measure]
+    values = _lookup(profile, [by, "code"], measure)
     stacked = measure == "share"
     fig, ax = _figure(8.0, max(3.0, 0.7 * len(roles) * (1 if stacked else 0.5 + 0.25 * len(
         codes)) + 1.5))
@@ -406,7 +451,7 @@ def plot_timeline(frame: pd.DataFrame, *, measure: str = "units",
     if measure != "units" and "words" in frame.columns:
         # A period without material has no rate or share: a gap in the line, not a zero.
         frame = frame.assign(**{measure: frame[measure].where(frame["words"] > 0)})
-    values = frame.set_index(["period", "code"])[measure]
+    values = _lookup(frame, ["period", "code"], measure)
     fig, ax = _figure(max(6.0, 0.6 * len(periods) + 3), 4.5)
     x = np.arange(len(periods))
     for i, code in enumerate(codes):
@@ -422,3 +467,41 @@ def plot_timeline(frame: pd.DataFrame, *, measure: str = "units",
         ax.set_title(title)
     _legend(ax, fig, len(codes))
     return fig
+
+
+# -- showing figures in a notebook ----------------------------------------------------------
+
+def png(fig: Figure) -> bytes | None:
+    """Return the figure as PNG bytes, or None when it has nothing drawn on it.
+
+    The bytes are those the notebook's inline backend makes with ``bbox_inches=None``
+    (the figure's own size, dpi and colours), in one drawing instead of two: savefig
+    draws a figure with a layout engine once to lay it out and once more to render it,
+    while Agg's ``print_png`` lays it out at the start of its one drawing.
+    """
+    if not fig.axes and not fig.lines:  # as IPython does: no empty image in the page
+        return None
+    canvas = fig.canvas
+    try:
+        out = io.BytesIO()
+        FigureCanvasAgg(fig).print_png(out)
+        return out.getvalue()
+    finally:
+        fig.set_canvas(canvas)  # and the renderer's pixel buffer goes with the Agg canvas
+
+
+def _png_base64(fig: Figure) -> str | None:
+    data = png(fig)
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def show_inline(shell: object | None = None) -> None:
+    """Make the running IPython shell (or ``shell``) show matplotlib figures as PNG made
+    by :func:`png`. Call it after ``%matplotlib inline``, which sets its own formatter."""
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    if shell is None:
+        raise UsageError("show_inline needs a running IPython shell (a notebook kernel)")
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _png_base64)

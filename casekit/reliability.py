@@ -2,9 +2,10 @@
 
 casekit's own work is the data: every unit (sentence, paragraph or speaker turn) of every
 document the coders worked on, and for each code whether each coder put it there (1), did
-not (0), or did not code the document at all (NaN). The statistics come from well-kept
-libraries: ``krippendorff`` for alpha, ``statsmodels.stats.inter_rater`` for Cohen's and
-Fleiss' kappa.
+not (0), or did not code the document at all (NaN). Alpha comes from the well-kept
+``krippendorff`` package; Cohen's and Fleiss' kappa are a few lines of numpy, checked
+against statsmodels' ``inter_rater`` in the tests (statsmodels loads scipy.stats, half a
+second in a report kernel).
 
 A coding marks every unit it overlaps. ``unit="segment"`` takes each code's unit from the
 codebook; a document without speaker turns (a plan, minutes) falls back to paragraphs, as
@@ -19,7 +20,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import krippendorff
 import numpy as np
@@ -42,13 +43,6 @@ Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
 # -- statistics on given data ---------------------------------------------------------------
 
-
-def _inter_rater() -> Any:
-    """Return statsmodels' inter-rater module, imported on first use: it loads
-    scipy.stats (half a second), which a report without agreement figures never needs."""
-    from statsmodels.stats import inter_rater
-
-    return inter_rater
 
 def _matrix(data: object) -> np.ndarray:
     """Return data as a float coders x units array (None and NaN both mean missing)."""
@@ -80,14 +74,19 @@ def krippendorff_alpha(data: object, level: Level = "nominal") -> float:
 
 
 def _table_kappa(table: np.ndarray) -> float:
-    """Return Cohen's kappa of a square contingency table (NaN when chance agreement is 1)."""
+    """Return Cohen's kappa of a square contingency table (NaN when chance agreement is 1).
+
+    Cohen (1960): kappa = (p_o - p_e) / (1 - p_e), with p_o the share of units on the
+    diagonal and p_e = sum_k row_k * col_k / N^2 the agreement expected by chance.
+    """
     total = table.sum()
     if total == 0:
         return float("nan")
     expected = float((table.sum(axis=0) * table.sum(axis=1)).sum()) / total**2
     if np.isclose(expected, 1.0):
         return float("nan")
-    return float(_inter_rater().cohens_kappa(table, return_results=False))
+    observed = float(np.trace(table)) / total
+    return (observed - expected) / (1 - expected)
 
 
 def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
@@ -99,13 +98,26 @@ def cohen_kappa(a: Sequence[object], b: Sequence[object]) -> float:
     """
     if len(a) != len(b):
         raise UsageError(f"the two label sequences differ in length ({len(a)} and {len(b)})")
-    pairs = pd.DataFrame({"a": list(a), "b": list(b)}).dropna()
-    if pairs.empty:
-        return float("nan")
-    index = {label: i for i, label in enumerate(dict.fromkeys([*pairs["a"], *pairs["b"]]))}
-    table = np.zeros((len(index), len(index)))
-    np.add.at(table, ([index[v] for v in pairs["a"]], [index[v] for v in pairs["b"]]), 1)
+    # One number per distinct label, -1 for a missing one (None, NaN).
+    labels, distinct = pd.factorize(pd.Series([*a, *b], dtype=object))
+    first, second = labels[:len(a)], labels[len(a):]
+    both = (first >= 0) & (second >= 0)
+    table = np.zeros((len(distinct), len(distinct)))
+    np.add.at(table, (first[both], second[both]), 1)
     return _table_kappa(table)
+
+
+def _category_counts(labels: np.ndarray) -> np.ndarray:
+    """Return a units x categories table of how many coders gave each unit each label.
+
+    ``labels`` is units x coders with no missing values; the categories are the distinct
+    labels in sorted order (as statsmodels' ``aggregate_raters`` makes them).
+    """
+    units, coders = labels.shape
+    categories, category = np.unique(labels.ravel(), return_inverse=True)
+    counts = np.zeros((units, len(categories)))
+    np.add.at(counts, (np.repeat(np.arange(units), coders), category), 1)
+    return counts
 
 
 def fleiss_kappa(data: object) -> float:
@@ -119,10 +131,17 @@ def fleiss_kappa(data: object) -> float:
     complete = matrix[:, ~np.isnan(matrix).any(axis=0)] if matrix.size else matrix
     if complete.size == 0 or complete.shape[0] < 2 or len(np.unique(complete)) < 2:
         return float("nan")
-    counts, _ = _inter_rater().aggregate_raters(complete.T)
+    counts = _category_counts(complete.T)
+    coders = complete.shape[0]
+    # Fleiss (1971): P_i = (sum_j n_ij^2 - n) / (n (n - 1)) per unit, P-bar their mean,
+    # p_j = each category's share of all labels, P_e = sum_j p_j^2, and
+    # kappa = (P-bar - P_e) / (1 - P_e).
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return float(_inter_rater().fleiss_kappa(counts, method="fleiss"))
+        p_unit = ((counts**2).sum(axis=1) - coders) / (coders * (coders - 1.0))
+        shares = counts.sum(axis=0) / counts.sum()
+        chance = float((shares * shares).sum())
+        return float((p_unit.mean() - chance) / (1 - chance))
 
 
 def percent_agreement(data: object) -> float:

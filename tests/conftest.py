@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,15 @@ from casekit.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+
+def loaded_modules(code: str, modules: Sequence[str]) -> list[str]:
+    """Return which of ``modules`` a fresh interpreter has loaded after running ``code``
+    (to check that a light path stays light)."""
+    probe = f"{code}\nimport sys\nprint(','.join(m for m in {list(modules)!r} if m in sys.modules))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    return [m for m in run.stdout.strip().split(",") if m]
 
 CASE_YAML = """\
 id: {case_id}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -35,7 +36,7 @@ from casekit.analysis import CodingFilter
 from casekit.codebook import Codebook
 from casekit.errors import StoreError, UsageError
 from casekit.ingest import ingest_case
-from tests.conftest import REPO, row
+from tests.conftest import REPO, loaded_modules, row
 
 MINI = REPO / "tests" / "data" / "mini_codebook.yaml"
 CASE = "testcase"
@@ -214,6 +215,36 @@ def test_crosstab_by_tranche(coded):
     assert list(again.columns) == ["chi2", "dof", "p_value", "n", "cramers_v", "min_expected",
                                    "low_expected_share"]
     assert again.loc[0, "chi2"] == pytest.approx(7 / 36)
+
+
+@pytest.mark.parametrize("counts", [
+    [[2, 1], [2, 2]],                                   # the crosstab above
+    [[12, 3], [17, 16]],                                # 2 x 2, one degree of freedom
+    [[10, 10, 20], [20, 20, 20]],                       # 2 x 3
+    [[0, 5, 9, 1], [7, 0, 2, 3], [4, 4, 0, 12]],        # 3 x 4 with empty cells
+    [[40, 1], [1, 40]],                                 # p far below 1e-10
+    [[5, 5], [5, 5]],                                   # independent: chi2 0, p 1
+    [[3, 0, 2], [0, 0, 0], [1, 0, 4]],                  # an empty row and column drop out
+])
+def test_chi_square_matches_scipy(counts):
+    stats = pytest.importorskip("scipy.stats")
+    observed = np.array(counts, dtype=float)
+    table = pd.DataFrame([{"code": f"c{r}", "by": f"b{c}", "count": n}
+                          for (r, c), n in np.ndenumerate(observed)])
+    test = analysis.chi_square(table, by="by").iloc[0]
+    kept = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
+    chi2, p_value, dof, expected = stats.chi2_contingency(kept, correction=False)
+    assert test["chi2"] == pytest.approx(chi2, rel=1e-12, abs=1e-12)
+    assert test["p_value"] == pytest.approx(p_value, rel=1e-12)
+    assert test["dof"] == dof and test["n"] == observed.sum()
+    assert test["min_expected"] == pytest.approx(expected.min(), rel=1e-12)
+
+
+def test_crosstab_does_not_import_scipy_stats():
+    # scipy.stats costs a report kernel about half a second to import.
+    code = ("import numpy as np; from casekit.analysis.counts import _contingency; "
+            "_contingency(np.array([[2.0, 1.0], [2.0, 2.0]]))")
+    assert loaded_modules(code, ["scipy.stats"]) == []
 
 
 def test_crosstab_by_segment_and_derived_attributes(coded):

@@ -5,6 +5,7 @@ The numbers come from the hand-coded case of tests/test_analysis.py.
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import warnings
@@ -18,6 +19,7 @@ from matplotlib.figure import Figure
 
 from casekit import analysis, plots
 from casekit.errors import UsageError
+from tests.conftest import loaded_modules
 from tests.test_analysis import CASE, coded  # noqa: F401 (the fixture)
 
 NPM, NPG = "#d95f02", "#1b9e77"  # the mini codebook's colours
@@ -40,6 +42,13 @@ def rendered(fig: Figure) -> Figure:
 def no_overlap(texts) -> bool:
     boxes = [t.get_window_extent() for t in texts if t.get_text()]
     return not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+
+
+def inside(fig: Figure, texts) -> bool:
+    """Return whether every text is drawn within the figure (none cut off at its edge)."""
+    boxes = [t.get_window_extent() for t in texts]
+    return all(fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 and fig.bbox.y0 <= b.y0
+               and b.y1 <= fig.bbox.y1 for b in boxes)
 
 
 def bar_colours(ax) -> list[str]:
@@ -112,6 +121,11 @@ def test_crosstab_heatmap(coded, style):  # noqa: F811
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Nettverket", "Samspill",
                                                             "Kommunene"]
     assert fig.axes[1].get_ylabel() == "Justert standardisert residual"  # the colour bar
+    # The values take no part in the layout, which is safe only while each stays inside
+    # the axes (so nothing can be cut off).
+    assert not any(t.get_in_layout() for t in ax.texts)
+    assert all(ax.bbox.x0 < t.get_window_extent().x0 and t.get_window_extent().x1 < ax.bbox.x1
+               for t in ax.texts)
     counts = rendered(plots.plot_crosstab(table, measure="row_share", style=style)).axes[0]
     assert [t.get_text() for t in counts.texts][:3] == ["67%", "0%", "33%"]
 
@@ -134,10 +148,36 @@ def test_cooccurrence_heatmap_and_network(coded, style):  # noqa: F811
                                                 "Nettverksstyring"]
     edges = ax.collections[0]
     assert len(edges.get_paths()) == 3  # every pair met once
+    # A fixed place on the circle for each of the four codes, clockwise from the top:
+    # NPM on top, Mål right, NPM.value (left out: no edge) below, NPG left.
+    assert np.asarray(nodes.get_offsets()) == pytest.approx(np.array([[0, 1], [1, 0], [-1, 0]]))
+    # Labels point away from the middle of the circle and stay inside the figure.
+    assert [(t.get_ha(), t.get_va()) for t in ax.texts] == [
+        ("center", "bottom"), ("left", "center"), ("right", "center")]
+    assert inside(fig, ax.texts)
     sparse = rendered(plots.plot_network(cooc, min_value=2, style=style)).axes[0]
     assert not sparse.collections  # no pair meets twice: nothing left to draw
-    with pytest.raises(UsageError, match="layout must be"):
-        plots.plot_network(cooc, layout="circle")
+    with pytest.raises(UsageError, match="layout must be one of circle, spring"):
+        plots.plot_network(cooc, layout="grid")
+
+
+@pytest.mark.parametrize("layout", ["spring", "kamada_kawai"])
+def test_network_with_networkx_layouts(coded, style, layout):  # noqa: F811
+    cooc = analysis.cooccurrence(coded, CASE, level="code", codebook="mini")
+    fig = rendered(plots.plot_network(cooc, layout=layout, style=style))
+    nodes = fig.axes[0].collections[-1]
+    assert [to_hex(c) for c in nodes.get_facecolors()] == [NPM, NPM, NPG]
+    assert inside(fig, fig.axes[0].texts)
+    again = plots.plot_network(cooc, layout=layout, style=style).axes[0].collections[-1]
+    assert again.get_offsets().tolist() == nodes.get_offsets().tolist()  # reproducible
+
+
+def test_circle_network_needs_neither_networkx_nor_scipy():
+    code = ("import io, pandas as pd; from casekit import plots; "
+            "cooc = pd.DataFrame({'code_a': ['A', 'B'], 'code_b': ['B', 'A'], "
+            "'units_a': [2, 3], 'count': [1, 1]}); "
+            "plots.plot_network(cooc).savefig(io.BytesIO())")
+    assert loaded_modules(code, ["networkx", "scipy"]) == []
 
 
 def test_actor_profile_bars(coded, style):  # noqa: F811
@@ -178,3 +218,34 @@ def test_empty_frames_give_empty_figures(coded, style):  # noqa: F811
 def test_a_wrong_frame_is_named():
     with pytest.raises(UsageError, match="plot_trajectory needs a frame with column"):
         plots.plot_trajectory(pd.DataFrame({"code": ["NPM"]}))
+
+
+def test_png_is_what_the_inline_backend_shows_in_one_drawing(coded, style):  # noqa: F811
+    from IPython.core.pylabtools import print_figure
+
+    profile = analysis.tranche_profile(coded, CASE, municipalities=True, codebook="mini")
+    table = analysis.crosstab(coded, CASE, "tranche", codebook="mini")
+    for make in (lambda: plots.plot_tranche_profile(profile, style=style),
+                 lambda: plots.plot_crosstab(table, style=style)):  # with a colour bar
+        fig, twin = make(), make()
+        canvas = fig.canvas
+        data = plots.png(fig)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert data == print_figure(twin, "png", bbox_inches=None)
+        assert fig.canvas is canvas  # the Agg canvas (and its pixel buffer) is let go
+    assert plots.png(Figure()) is None  # nothing drawn: no image, as IPython does
+
+
+def test_show_inline_sets_the_png_formatter():
+    from types import SimpleNamespace
+
+    from IPython.core.formatters import DisplayFormatter
+
+    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    plots.show_inline(shell)
+    fig = Figure(figsize=(2, 1))
+    fig.add_subplot().plot([0, 1], [1, 0])
+    shown, _ = shell.display_formatter.format(fig)
+    assert base64.b64decode(shown["image/png"]) == plots.png(fig)
+    with pytest.raises(UsageError, match="IPython shell"):
+        plots.show_inline()  # pytest is no IPython shell

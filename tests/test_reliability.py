@@ -5,6 +5,7 @@ the notebook."""
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -18,7 +19,7 @@ from casekit.codebook import Codebook
 from casekit.codings_io import CodingsFileError, import_codings, read_codings
 from casekit.errors import InputError, UsageError
 from casekit.ingest import ingest_case
-from tests.conftest import INTERVIEW, REPO, row
+from tests.conftest import INTERVIEW, REPO, loaded_modules, row
 
 MINI = REPO / "tests" / "data" / "mini_codebook.yaml"
 NaN = np.nan
@@ -87,6 +88,81 @@ def test_statistics_reject_bad_input():
         rel.krippendorff_alpha([["a", "b"], ["a", "a"]])
     with pytest.raises(UsageError, match="coders x units"):
         rel.percent_agreement([1, 0, 1])
+
+
+# -- the kappas against statsmodels -----------------------------------------------------------
+
+# Two coders' labels: kappa from their contingency table as statsmodels computes it.
+COHEN_CASES = [
+    (["yes"] * 25 + ["no"] * 25, ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15),
+    ([1, 1, 0, 0, 1, 0, 1, 1], [1, 1, 0, 0, 1, 0, 1, 1]),  # perfect agreement: 1
+    ([1, 0, 1, 0], [0, 1, 0, 1]),  # the opposite throughout: -1
+    ([0, 1, 2, 2, 1, 0, 2, 1, 0, 2], [0, 2, 2, 1, 1, 0, 2, 0, 0, 2]),  # three labels
+    (["a", "a", "b", "c"], ["a", "b", "b", "b"]),  # a label only one coder uses
+    ([1.0, 0.0, NaN, 1.0, 0.0, None, 1.0], [1.0, 1.0, 0.0, 1.0, NaN, 0.0, 0.0]),  # gaps
+    ([0.0] * 9 + [1.0], [0.0] * 10),  # one coder never uses the code: 0
+]
+
+
+@pytest.mark.parametrize(("a", "b"), COHEN_CASES)
+def test_cohen_kappa_matches_statsmodels(a, b):
+    inter_rater = pytest.importorskip("statsmodels.stats.inter_rater")
+    pairs = [(x, y) for x, y in zip(a, b, strict=True)
+             if not (x is None or y is None or x != x or y != y)]  # x != x: NaN
+    labels = sorted({v for pair in pairs for v in pair}, key=str)
+    table = np.zeros((len(labels), len(labels)))
+    for x, y in pairs:
+        table[labels.index(x), labels.index(y)] += 1
+    expected = inter_rater.cohens_kappa(table, return_results=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rel.cohen_kappa(a, b) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_cohen_kappa_is_nan_without_warnings_where_statsmodels_divides_by_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(rel.cohen_kappa(["x"] * 4, ["x"] * 4))  # one label: p_e = 1
+        assert math.isnan(rel.cohen_kappa([None, NaN], [1, 0]))  # no unit both coded
+        assert math.isnan(rel.cohen_kappa(np.array([NaN]), np.array([NaN])))
+
+
+# Coders x units labels, NaN for missing.
+FLEISS_CASES = [
+    [[1, 2, 3, 3, 2, 1, 4, 1, 2], [1, 2, 3, 3, 2, 2, 4, 1, 2], [1, 3, 3, 3, 2, 3, 4, 2, 2]],
+    [[0, 1, 0, 1], [0, 1, 0, 1], [0, 1, 0, 1]],  # perfect agreement: 1
+    [[0, 1, 0, 1], [1, 0, 1, 0]],  # two coders who always differ
+    [[0, 0, 1, 1, 0], [0, 1, 1, 0, 0], [1, 1, 1, 0, NaN]],  # the last unit is left out
+    [[0.5, 0.5, 2.0], [0.5, 2.0, 2.0], [0.5, 0.5, 0.5], [2.0, 0.5, 2.0]],  # any numbers
+]
+
+
+@pytest.mark.parametrize("labels", FLEISS_CASES)
+def test_fleiss_kappa_and_counts_match_statsmodels(labels):
+    inter_rater = pytest.importorskip("statsmodels.stats.inter_rater")
+    matrix = np.array(labels, dtype=float)
+    complete = matrix[:, ~np.isnan(matrix).any(axis=0)].T
+    counts, _ = inter_rater.aggregate_raters(complete)
+    assert rel._category_counts(complete).tolist() == counts.tolist()
+    expected = inter_rater.fleiss_kappa(counts, method="fleiss")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rel.fleiss_kappa(labels) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_fleiss_kappa_is_nan_without_warnings_when_undefined():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(rel.fleiss_kappa([[1, 1, 1], [1, 1, 1]]))  # one label
+        assert math.isnan(rel.fleiss_kappa([[0, 1, 0]]))  # one coder
+        assert math.isnan(rel.fleiss_kappa([[0, NaN], [NaN, 1]]))  # no complete unit
+        assert math.isnan(rel.fleiss_kappa(np.empty((0, 0))))
+
+
+def test_agreement_loads_neither_statsmodels_nor_scipy_stats():
+    code = ("from casekit import reliability as rel; "
+            "rel.cohen_kappa([1, 0, 1], [1, 1, 1]); rel.fleiss_kappa([[1, 0], [1, 1]])")
+    assert loaded_modules(code, ["statsmodels", "scipy.stats"]) == []
 
 
 # -- codings -> units x coders on a hand-built store -----------------------------------------

@@ -51,6 +51,27 @@ def frequencies(store: Store, case_id: str, *, level: Level = "top", unit: str =
     return frame[FREQUENCY_COLUMNS]
 
 
+def _pearson(observed: np.ndarray) -> tuple[float, int, float, np.ndarray]:
+    """Return Pearson's chi-square test of independence of a two-way table of counts with
+    at least two rows and columns, each with a count: (chi2, dof, p-value, expected).
+
+    Without continuity correction, the numbers of ``scipy.stats.chi2_contingency(observed,
+    correction=False)``: expected = row total x column total / N, chi2 = the sum of
+    (O - E)^2 / E, dof = (rows - 1)(columns - 1), p = the chi-square survival function at
+    chi2 (Agresti 2007, 2.4.3).
+    """
+    # scipy.special imports in ~0.1 s, scipy.stats in ~0.6 s; and here, not at import,
+    # as most users of casekit.analysis never test.
+    from scipy.special import chdtrc
+
+    observed = np.asarray(observed, dtype=float)
+    n = observed.sum()
+    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) / n
+    dof = (observed.shape[0] - 1) * (observed.shape[1] - 1)
+    chi2 = float(((observed - expected) ** 2 / expected).sum())
+    return chi2, dof, float(chdtrc(dof, chi2)), expected
+
+
 def _contingency(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Return expected counts, adjusted standardised residuals and the chi-square test.
 
@@ -66,9 +87,7 @@ def _contingency(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, 
     if rows.sum() < 2 or cols.sum() < 2:
         return expected, residual, result
     observed = counts[np.ix_(rows, cols)].astype(float)
-    from scipy import stats  # here, not at import: scipy.stats costs a kernel ~0.6 s
-
-    chi2, p_value, dof, exp = stats.chi2_contingency(observed, correction=False)
+    chi2, dof, p_value, exp = _pearson(observed)
     n = observed.sum()
     row_p = observed.sum(axis=1, keepdims=True) / n
     col_p = observed.sum(axis=0, keepdims=True) / n
@@ -78,7 +97,7 @@ def _contingency(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, 
     expected[np.ix_(rows, cols)] = exp
     residual[np.ix_(rows, cols)] = adjusted
     k = min(observed.shape) - 1
-    result.update(chi2=float(chi2), dof=float(dof), p_value=float(p_value), n=float(n),
+    result.update(chi2=chi2, dof=float(dof), p_value=p_value, n=float(n),
                   cramers_v=float(np.sqrt(chi2 / (n * k))) if k else float("nan"),
                   min_expected=float(exp.min()),
                   low_expected_share=float((exp < 5).mean()))

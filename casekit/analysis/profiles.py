@@ -110,21 +110,23 @@ def tranche_shift(store: Store, case_id: str, *, measure: str = "share",
         return pd.DataFrame({c: pd.Series(dtype="float64" if c in _FLOAT_SHIFT else
                                           "int64" if c in ("units_before", "units_after")
                                           else "object") for c in SHIFT_COLUMNS})
-    profile = _tranche_profile(material, municipalities=True).set_index(
-        ["tranche", "municipality", "code"])
+    profile = _tranche_profile(material, municipalities=True)
+    # (tranche, municipality, code) -> (measure, units): dict look-ups, not .loc, in the loop.
+    keys = zip(profile["tranche"], profile["municipality"], profile["code"], strict=True)
+    values = zip(profile[measure], profile["units"], strict=True)
+    cells = dict(zip(keys, values, strict=True))
     tranches = material.tranches
     steps = [(a, b, "") for a, b in zip(tranches, tranches[1:], strict=False)]
     if len(tranches) > 1:
-        last = profile.xs(tranches[-1], level="tranche").index.get_level_values(0)
+        last = profile.loc[profile["tranche"] == tranches[-1], "municipality"]
         steps += [(tranches[-2], tranches[-1], m) for m in dict.fromkeys(last) if m]
     rows = []
     for before, after, municipality in steps:
         for code in material.codes:
-            old = profile.loc[(before, "", code)]
-            new = profile.loc[(after, municipality, code)]
-            rows.append((before, after, municipality, code, measure, float(old[measure]),
-                         float(new[measure]), float(new[measure] - old[measure]),
-                         int(old["units"]), int(new["units"])))
+            old, old_units = cells[(before, "", code)]
+            new, new_units = cells[(after, municipality, code)]
+            rows.append((before, after, municipality, code, measure, float(old), float(new),
+                         float(new - old), int(old_units), int(new_units)))
     return pd.DataFrame(rows, columns=SHIFT_COLUMNS).astype(
         {"before": "float64", "after": "float64", "change": "float64",
          "units_before": "int64", "units_after": "int64"})
@@ -150,9 +152,13 @@ def trace_themes(store: Store, case_id: str, *, source: str | None = None,
         raise UsageError(f"unknown source tranche '{source}' (case tranches: "
                          f"{', '.join(tranches) or 'none'})")
     profile = _tranche_profile(material, municipalities=True)
-    whole = profile[profile["municipality"] == ""].pivot(
-        index="code", columns="tranche", values="units")
-    local = profile[(profile["municipality"] != "")]
+    whole = profile[profile["municipality"] == ""]
+    units = dict(zip(zip(whole["code"], whole["tranche"], strict=True), whole["units"],
+                     strict=True))
+    taken = profile[(profile["municipality"] != "") & (profile["units"] > 0)]
+    places_of: dict[str, list[str]] = {}
+    for code, place in zip(taken["code"], taken["municipality"], strict=True):
+        places_of.setdefault(code, []).append(place)
     dated = material.presence.merge(material.units[["unit_id", "date"]], on="unit_id")
     dated = dated[dated["date"] != ""]
     first_dates = dated.groupby("code")["date"].min()
@@ -160,9 +166,9 @@ def trace_themes(store: Store, case_id: str, *, source: str | None = None,
     later = tranches[tranches.index(source) + 1:]
     rows = []
     for code in material.codes:
-        present = [t for t in tranches if whole.loc[code, t] > 0]
-        places = list(local[(local["code"] == code) & (local["units"] > 0)]["municipality"])
-        rows.append((code, bool(whole.loc[code, source] > 0), int(whole.loc[code, source]),
+        present = [t for t in tranches if units[(code, t)] > 0]
+        places = places_of.get(code, [])
+        rows.append((code, bool(units[(code, source)] > 0), int(units[(code, source)]),
                      present[0] if present else "", first_dates.get(code, ""), len(present),
                      ", ".join(t for t in later if t in present), len(places),
                      safe_div(len(places), n_municipalities), ", ".join(places)))

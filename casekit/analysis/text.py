@@ -25,26 +25,31 @@ _WORD = re.compile(r"\S+")
 _CHARS_PER_WORD = 40
 
 
-def _speakers(store: Store, case_id: str) -> dict[str, tuple[np.ndarray, pd.DataFrame]]:
-    """Return per document its turns (sorted starts, rows) to find who said a passage."""
+Turns = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _speakers(store: Store, case_id: str) -> Turns:
+    """Return per document its turns (starts sorted, ends, speakers, speaker roles) as
+    arrays, to find who said a passage."""
     turns = read(store, "segments", case_id, kind="turn", with_text=False)
     found = {}
     for doc_id, group in turns.groupby("doc_id"):
-        group = group.sort_values("start").reset_index(drop=True)
-        found[doc_id] = (group["start"].to_numpy(), group)
+        group = group.sort_values("start")
+        found[doc_id] = (group["start"].to_numpy(), group["end"].to_numpy(),
+                         group["speaker"].to_numpy(object),
+                         group["speaker_role"].to_numpy(object))
     return found
 
 
-def _speaker_at(turns: dict[str, tuple[np.ndarray, pd.DataFrame]], doc_id: str,
-                position: int) -> tuple[str | None, str | None]:
+def _speaker_at(turns: Turns, doc_id: str, position: int) -> tuple[str | None, str | None]:
     """Return (speaker, speaker_role) of the turn holding ``position`` (None, None if none)."""
     if doc_id not in turns:
         return None, None
-    starts, rows = turns[doc_id]
+    starts, ends, speakers, roles = turns[doc_id]
     i = int(np.searchsorted(starts, position, side="right")) - 1
-    if i < 0 or position >= rows.at[i, "end"]:
+    if i < 0 or position >= ends[i]:
         return None, None
-    return rows.at[i, "speaker"], rows.at[i, "speaker_role"]
+    return speakers[i], roles[i]
 
 
 def _context(text: str, start: int, end: int, window: int) -> tuple[str, str, str]:
@@ -190,7 +195,7 @@ def quotes(store: Store, case_id: str, code: str, *, by: str | None = None, n: i
         columns=columns)
 
 
-def _candidates(material: Material, code: str, turns: dict) -> pd.DataFrame:
+def _candidates(material: Material, code: str, turns: Turns) -> pd.DataFrame:
     """Return one row per passage coded with ``code`` or a subcode, with its score."""
     codings = material.codings
     family = np.fromiter((in_family(c, code) for c in codings["code_id"]), dtype=bool,
@@ -198,25 +203,30 @@ def _candidates(material: Material, code: str, turns: dict) -> pd.DataFrame:
     mine = codings[family]
     if mine.empty:
         return pd.DataFrame()
-    docs = material.docs.set_index("doc_id")
     order = {d: i for i, d in enumerate(material.docs["doc_id"])}
-    # Each document's codings as arrays, to find those overlapping a passage in one step.
-    by_doc = {doc_id: (group["start"].to_numpy(), group["end"].to_numpy(),
-                       group["codebook_id"].to_numpy(object), group["code_id"].to_numpy(object))
-              for doc_id, group in codings.groupby("doc_id", sort=False)}
+    # Codebooks as numbers, and each document's codings as arrays, to find the codings
+    # overlapping a passage in one step.
+    book_ids = pd.factorize(codings["codebook_id"])[0]
+    all_starts, all_ends = codings["start"].to_numpy(), codings["end"].to_numpy()
+    all_codes = codings["code_id"].to_numpy(object)
+    by_doc = {doc_id: (all_starts[rows], all_ends[rows], book_ids[rows], all_codes[rows])
+              for doc_id, rows in codings.groupby("doc_id", sort=False).indices.items()}
     meta_columns = ["title", "kind", "tranche", "municipality", "actor_role", "date", "year",
                     "quarter", "month", "language"]
-    metas = {d: docs.loc[d, meta_columns] for d in dict.fromkeys(mine["doc_id"])}
+    metas = dict(zip(material.docs["doc_id"], material.docs[meta_columns].to_dict("records"),
+                     strict=True))
     passages: dict[tuple[str, int, int], list[int]] = {}
     for i, key in enumerate(zip(mine["doc_id"], mine["start"], mine["end"], strict=True)):
         passages.setdefault(key, []).append(i)
-    books, code_ids = mine["codebook_id"].to_numpy(object), mine["code_id"].to_numpy(object)
+    books, code_ids = book_ids[family], mine["code_id"].to_numpy(object)
     evidence, n_hits = mine["evidence"].to_numpy(object), mine["n_hits"].to_numpy()
     statuses, quotes = mine["status"].to_numpy(object), mine["quote"].to_numpy(object)
     rows = []
     for (doc_id, start, end), at in passages.items():
         starts, ends, their_books, their_codes = by_doc[doc_id]
-        overlap = (starts < end) & (ends > start) & np.isin(their_books, list(set(books[at])))
+        own_books = np.unique(books[at])
+        overlap = ((starts < end) & (ends > start)
+                   & (their_books[:, None] == own_books[None, :]).any(axis=1))
         competing = {c for c in their_codes[overlap]
                      if not in_family(c, code) and not in_family(code, c)}
         rules = {h["rule"] for hits in evidence[at] for h in hits}
