@@ -104,8 +104,8 @@ class Unit(NamedTuple):
 class _TypeInfo:
     lemma: str
     terms: tuple[int, ...]
-    # Phrase word positions this type can fill, numbered globally (see _phrase_offset).
-    elements: tuple[int, ...]
+    # The distinct phrase words (see _word_number) this type can fill.
+    words: tuple[int, ...]
     # True when the type is a literal some token pattern needs (the Matcher runs near it).
     anchor: bool
     # Regexes that cannot match without this type: they are run near it.
@@ -195,6 +195,9 @@ class _TypeIds:
         """Return each token's type number and character offset, as int64 arrays."""
         array = doc.to_array([ID, IDX]).view(np.int64)
         numbers = array[:, 0]
+        if len(numbers) and numbers.max() >= len(self.forms):
+            raise RuntimeError("a lexeme's rank was set outside casekit's type numbering "
+                               "(vectors added to casekit's tokenizer vocabulary?)")
         new = np.flatnonzero(numbers < 0)  # spaCy's "no rank", all bits set
         if len(new):
             vocab = doc.vocab
@@ -211,14 +214,18 @@ class _TypeIds:
         return numbers, array[:, 1]
 
 
-_TYPE_IDS: dict[int, tuple[Vocab, _TypeIds]] = {}
+_TYPE_TABLE = "casekit_type_numbers"  # the spaCy lookups table that holds a vocab's numbering
 
 
 def _type_ids(vocab: Vocab) -> _TypeIds:
-    """Return the type numbering of ``vocab`` (one per vocabulary, kept for the process)."""
-    if id(vocab) not in _TYPE_IDS:
-        _TYPE_IDS[id(vocab)] = (vocab, _TypeIds())  # holding the vocab keeps its id unique
-    return _TYPE_IDS[id(vocab)][1]
+    """Return the type numbering of ``vocab``, one per vocabulary.
+
+    It is kept in the vocabulary itself (a lookups table), like the ranks it hands out:
+    the two cannot part, even when this module is imported afresh.
+    """
+    if not vocab.lookups.has_table(_TYPE_TABLE):
+        vocab.lookups.add_table(_TYPE_TABLE, {"numbering": _TypeIds()})
+    return vocab.lookups.get_table(_TYPE_TABLE)["numbering"]
 
 
 class _TypeTable:
@@ -231,7 +238,7 @@ class _TypeTable:
     matrix.
     """
 
-    def __init__(self, elements: int) -> None:
+    def __init__(self, words: int) -> None:
         self.lemmas: list[str] = []
         self.described = np.zeros(0, bool)
         self.length = np.zeros(0, np.int64)
@@ -240,11 +247,11 @@ class _TypeTable:
                                                             for _ in range(3))
         self.term_first, self.term_count, self.terms = (np.zeros(0, np.int64)
                                                         for _ in range(3))
-        self.element_first, self.element_count, self.elements = (np.zeros(0, np.int64)
-                                                                 for _ in range(3))
+        self.word_first, self.word_count, self.words = (np.zeros(0, np.int64)
+                                                        for _ in range(3))
         self.anchor, self.word, self.barrier = (np.zeros(0, bool) for _ in range(3))
         # Every (type, phrase word it fills) pair, as type * width + phrase word.
-        self.width = elements
+        self.width = words
         self.fills = _HashMap()
 
     def __len__(self) -> int:
@@ -267,7 +274,7 @@ class _TypeTable:
         for name in ("described", "anchor", "word", "barrier"):
             setattr(self, name, np.concatenate([getattr(self, name), np.zeros(more, bool)]))
         for name in ("length", "regex_first", "regex_count", "term_first", "term_count",
-                     "element_first", "element_count"):
+                     "word_first", "word_count"):
             setattr(self, name, np.concatenate([getattr(self, name),
                                                 np.zeros(more, np.int64)]))
 
@@ -285,11 +292,10 @@ class _TypeTable:
                                  [i.regexes for i in infos])
         self.terms = _set_runs(self.term_first, self.term_count, self.terms, new,
                                [i.terms for i in infos])
-        self.elements = _set_runs(self.element_first, self.element_count, self.elements, new,
-                                  [i.elements for i in infos])
-        types, elements = _expand(new, new, self.element_first, self.element_count,
-                                  self.elements)
-        self.fills.add(types * self.width + elements, types)
+        self.words = _set_runs(self.word_first, self.word_count, self.words, new,
+                               [i.words for i in infos])
+        types, words = _expand(new, new, self.word_first, self.word_count, self.words)
+        self.fills.add(types * self.width + words, types)
 
 
 def _set_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray, owners: np.ndarray,
@@ -345,6 +351,10 @@ class CompiledCodebook:
         # Every phrase word position has a global number: offset of its phrase + position.
         self._phrase_offset: dict[int, int] = {}
         self._elements = 0
+        # Phrases share words ("kommun*" in many): each distinct word (as written, with its
+        # alternatives) has a number, and a type is described by the words it fills.
+        self._word_number: dict[str, int] = {}
+        self._element_word: list[int] = []  # phrase word position → its word's number
         self._regexes: dict[int, re.Pattern[str]] = {}
         self._joinable: dict[int, bool] = {}
         self._joined: dict[tuple[int, ...], re.Pattern[str] | None] = {}
@@ -362,7 +372,8 @@ class CompiledCodebook:
         self._needs_lemma_attr = any(
             "LEMMA" in {k.upper() for k in spec} for rid in self._patterns
             for spec in self.rules[rid].value)
-        self._types: dict[str, _TypeTable] = defaultdict(partial(_TypeTable, self._elements))
+        words = len(self._word_number)
+        self._types: dict[str, _TypeTable] = defaultdict(partial(_TypeTable, words))
         self._matchers: dict[str, Matcher] = {}
         # Per rule and per phrase word, as arrays, for the vectorised matching below.
         codes = {code.id: n for n, code in enumerate(codebook.codes)}
@@ -390,13 +401,18 @@ class CompiledCodebook:
         self._parts_of_rule = np.zeros(len(self.rules), np.int64)
         for rid, n in self._regex_parts.items():
             self._parts_of_rule[rid] = n
-        # Each phrase's words (global numbers) as a row, padded with self._elements.
+        # Each phrase's words (their numbers) as a row, padded with one more number.
         lengths = np.array(self._lengths, np.int64)
-        self._phrase_words = np.full((len(lengths), self._longest), self._elements, np.int64)
-        self._phrase_words[np.arange(self._longest) < lengths[:, None]] = np.arange(
-            self._elements)
+        self._element_word_arr = np.array(self._element_word, np.int64)
+        self._phrase_words = np.full((len(lengths), self._longest), words, np.int64)
+        self._phrase_words[np.arange(self._longest) < lengths[:, None]] = (
+            self._element_word_arr)
         self._element_phrase = np.repeat(np.arange(len(lengths)), lengths)
         self._phrase_length = lengths
+        # Per word, the phrase word positions it stands at: a run in _word_elements.
+        self._word_elements = np.argsort(self._element_word_arr, kind="stable")
+        self._word_count = np.bincount(self._element_word_arr, minlength=words)
+        self._word_first = np.cumsum(self._word_count) - self._word_count
 
     # -- compiling each rule kind ------------------------------------------------------------
 
@@ -422,10 +438,13 @@ class CompiledCodebook:
     def _compile_phrase(self, rid: int, rule: Rule) -> None:
         words = rule.value.split()
         self._phrase_offset[rid] = self._elements
-        for position, word in enumerate(words):
-            for alternative in word.split("|"):
-                self._index.add(alternative, (_PHRASE, self._elements + position))
-                self._needs_lemma(alternative)
+        for word in words:
+            if word not in self._word_number:
+                number = self._word_number[word] = len(self._word_number)
+                for alternative in word.split("|"):
+                    self._index.add(alternative, (_PHRASE, number))
+                    self._needs_lemma(alternative)
+            self._element_word.append(self._word_number[word])
         self._phrases[rid] = len(words)
         self._elements += len(words)
 
@@ -478,7 +497,7 @@ class CompiledCodebook:
         by_form = on_form if len(core) > _ALWAYS_LEMMATIZE else ()
         terms = {v for t, v in (*on_lemma, *by_form) if t == _LEMMA} | {
             v for t, v in on_form if t == _SURFACE}
-        elements = {v for t, v in (*on_form, *on_lemma) if t == _PHRASE}
+        words = {v for t, v in (*on_form, *on_lemma) if t == _PHRASE}
         regexes = tuple(sorted({v for t, v in on_form if t == _REGEX}))
         anchor = any(t == _ANCHOR for t, _ in on_form) or any(
             t == _ANCHOR_LEMMA for t, _ in on_lemma)
@@ -486,7 +505,7 @@ class CompiledCodebook:
         # lexeme for every lower-cased form never seen as written (~50 µs each).
         getters = vocab.lex_attr_getters
         word = not (getters[IS_PUNCT](lower) or getters[IS_SPACE](lower))
-        return _TypeInfo(lemma, tuple(sorted(terms)), tuple(sorted(elements)), anchor,
+        return _TypeInfo(lemma, tuple(sorted(terms)), tuple(sorted(words)), anchor,
                          regexes, word, lower in _BARRIERS,
                          -1 if "\u0307" in lower else len(lower))
 
@@ -642,7 +661,7 @@ class CompiledCodebook:
                                table.terms)
         found = [(rids, starts[tokens], ends[tokens])]
         barrier = table.barrier[token_type]
-        if self._elements and len(table.elements):
+        if self._elements and len(table.words):
             found.append(self._phrase_hits(table, token_type, starts, ends,
                                            table.word[token_type], barrier))
         if self._patterns:
@@ -663,27 +682,32 @@ class CompiledCodebook:
         empty = np.zeros(0, np.int64)
         counts = np.bincount(token_type, minlength=len(table))
         types = np.flatnonzero(counts)
-        owners, elements = _expand(types, types, table.element_first, table.element_count,
-                                   table.elements)
-        occurrences = np.bincount(elements, weights=counts[owners],
-                                  minlength=self._elements + 1)
-        occurrences[self._elements] = len(token_type) + 1  # pads short phrases: never rarest
+        owners, words = _expand(types, types, table.word_first, table.word_count, table.words)
+        pad = len(self._word_number)
+        occurrences = np.bincount(words, weights=counts[owners], minlength=pad + 1)
+        occurrences[pad] = len(token_type) + 1  # pads short phrases: never rarest
         # Only phrases with every word somewhere in the document can match; only they
         # are looked at, so a codebook with ten times the phrases costs little more per
         # document. The anchor of each is its rarest word (the first of the rarest on ties).
-        present = np.zeros(self._elements, bool)
-        present[elements] = True
-        filled = np.bincount(self._element_phrase[present], minlength=len(self._lengths))
+        filled = np.bincount(self._element_phrase,
+                             weights=(occurrences > 0)[self._element_word_arr],
+                             minlength=len(self._lengths))
         rows = np.flatnonzero(filled == self._phrase_length)
         if not len(rows):
             return empty, empty, empty
-        words = self._phrase_words[rows]
-        rarest = occurrences[words].argmin(axis=1)
+        phrase_words = self._phrase_words[rows]
+        rarest = occurrences[phrase_words].argmin(axis=1)
         is_anchor = np.zeros(self._elements, bool)
-        is_anchor[words[np.arange(len(rows)), rarest]] = True
-        anchored = np.flatnonzero(is_anchor[elements])
-        # Per type: its anchor words, a run in anchor_elements (owners ascend).
-        anchor_types, anchor_elements = owners[anchored], elements[anchored]
+        is_anchor[self._offsets[rows] + rarest] = True
+        anchor_word = np.zeros(pad, bool)
+        anchor_word[phrase_words[np.arange(len(rows)), rarest]] = True
+        # Per type: the anchors among the positions of the words it fills, a run in
+        # anchors (owners ascend).
+        keep = np.flatnonzero(anchor_word[words])
+        anchor_types, anchors = _expand(owners[keep], words[keep], self._word_first,
+                                        self._word_count, self._word_elements)
+        keep = np.flatnonzero(is_anchor[anchors])
+        anchor_types, anchors = anchor_types[keep], anchors[keep]
         heads = _run_heads(anchor_types)
         anchor_first = np.zeros(len(table), np.int64)
         anchor_count = np.zeros(len(table), np.int64)
@@ -693,7 +717,7 @@ class CompiledCodebook:
         word_token = np.flatnonzero(wordlike)
         word_type = token_type[word_token]
         at = np.flatnonzero(anchor_count[word_type])
-        at, anchor = _expand(at, word_type[at], anchor_first, anchor_count, anchor_elements)
+        at, anchor = _expand(at, word_type[at], anchor_first, anchor_count, anchors)
         if not len(at):
             return empty, empty, empty
         # The words of a sentence are consecutive: its first and last bound every move.
@@ -712,9 +736,9 @@ class CompiledCodebook:
                                 np.searchsorted(sentence, own)])
         reach = self._element_gap[anchor] + 1
         reach = np.concatenate([reach, reach])
-        alive = np.ones(2 * n, bool)
         fills, width = table.fills, table.width
-        fillable = table.element_count[word_type] > 0
+        fillable = table.word_count[word_type] > 0
+        element_word = self._element_word_arr
         active = np.flatnonzero(left)
         while len(active):
             here, step = at[active], sign[active]
@@ -726,18 +750,17 @@ class CompiledCodebook:
             look = here[mover] + step[mover] * distance
             # Only words that fill some phrase word are looked up in the hash map.
             maybe = np.flatnonzero(fillable[look])
-            want = word_type[look[maybe]] * width + (element[active] + step)[mover[maybe]]
+            want = (word_type[look[maybe]] * width
+                    + element_word[element[active] + step][mover[maybe]])
             match = maybe[fills.get(want) >= 0]
             owner = mover[match]
             nearest = _run_heads(owner)
             moved = active[owner[nearest]]
-            alive[active] = False
-            alive[moved] = True
             at[moved] = look[match[nearest]]
             element[moved] += sign[moved]
             left[moved] -= 1
             active = moved[left[moved] > 0]
-        ok = alive[:n] & alive[n:]
+        ok = (left[:n] == 0) & (left[n:] == 0)  # both ways found all their words
         return (self._element_rule_arr[anchor[ok]], starts[word_token[at[n:][ok]]],
                 ends[word_token[at[:n][ok]]])
 

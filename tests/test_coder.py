@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from casekit.codebook import Codebook
-from casekit.coder import CompiledCodebook, Unit, _HashMap, run_examples
+from casekit.coder import CompiledCodebook, Unit, _HashMap, _type_ids, run_examples
 from casekit.matching import GlobIndex, glob_kind
-from casekit.nlp import lemmatizer, pipeline
+from casekit.nlp import lemmatizer, pipeline, tokenizer_pipeline
 from tests.conftest import REPO
 
 MINI = REPO / "tests" / "data" / "mini_codebook.yaml"
@@ -320,3 +322,51 @@ def test_hash_map_finds_every_key_across_growth_and_shared_slots():
     assert (table.get(keys) == np.arange(6000)).all()
     assert (table.get(keys[::-1] ^ 1) == -1).all()  # absent keys
     assert table.get(np.zeros(0, np.int64)).tolist() == []
+
+
+def test_regexes_due_in_one_sentence_are_searched_together_without_losing_matches(tmp_path):
+    # Where several regexes are due in one sentence they are first searched as one
+    # alternation there; a back-reference keeps a regex out of such an alternation.
+    compiled = _compiled(tmp_path, "      regex: ['plan\\w*\\s+for\\s+(\\w+)', "
+                                   "'(?P<y>20\\d\\d)\\W+plan', 'møte\\w*\\s+(\\w+)\\s+\\1', "
+                                   "'(?P<y>\\d+)\\s*%\\s+av\\s+plan\\w*']\n")
+    assert compiled._joinable == {0: True, 1: True, 2: False, 3: True}
+    text = ("I 2025: planen for skolen. For planen vår. Møtet ble ble utsatt. "
+            "Hele 40 % av planene for 2030 er nye.")
+    assert sorted(h.matched for p in compiled.code_text(text) for h in p.hits) == [
+        "2025: plan", "40 % av planene", "Møtet ble ble", "planen for skolen",
+        "planene for 2030"]
+    # Two regexes with the same group name cannot be joined: each then runs on its own.
+    assert compiled._either((1, 3)) is None
+    assert compiled._either((0, 1)).search("planen for alle") is not None
+    assert compiled._either((0, 1)).search("For planen vår.") is None
+
+
+def test_type_numbers_are_shared_by_every_codebook_of_a_language(tmp_path):
+    first = _compiled(tmp_path, "      lemma: ['kommune']\n")
+    path = tmp_path / "other.yaml"
+    path.write_text("id: o\ntitle: O\nversion: '1'\ncodes:\n  - id: Y\n    name: Y\n"
+                    "    rules:\n      phrase: ['nye kommune*']\n")
+    second = CompiledCodebook(Codebook.load(path))
+    text = "Kommunen og de nye kommunene. KOMMUNEN!"
+    assert [p.code_id for p in first.code_text(text)] == ["X", "X"]
+    # The second codebook meets types the first numbered, and describes them for itself.
+    assert [h.matched for p in second.code_text(text) for h in p.hits] == ["nye kommunene"]
+    numbering = _type_ids(tokenizer_pipeline("nb").vocab)
+    doc = tokenizer_pipeline("nb").make_doc(text)
+    numbers, _ = numbering.of(doc)
+    # One number per lower-case form: "Kommunen" and "KOMMUNEN" are one type.
+    assert numbers[0] == numbers[-2] and numbering.forms[numbers[0]] == "kommunen"
+    assert len(first._types["nb"]) == len(second._types["nb"]) == len(numbering.forms)
+
+
+def test_a_rank_set_outside_the_numbering_is_refused():
+    vocab = Vocab()
+    numbering = _type_ids(vocab)
+    doc = Doc(vocab, words=["kommunen", "samarbeider"])
+    numbers = numbering.of(doc)[0].tolist()
+    assert sorted(numbers) == [0, 1]
+    assert [numbering.forms[n] for n in numbers] == ["kommunen", "samarbeider"]
+    vocab["vektor"].rank = 7  # as adding word vectors to the vocabulary would
+    with pytest.raises(RuntimeError, match="outside casekit's type numbering"):
+        numbering.of(Doc(vocab, words=["vektor"]))
