@@ -146,7 +146,7 @@ class _HashMap:
         slot = self._home(keys)
         values = self._value[slot]
         # A slot held by another key: try the next one, until the key or a free slot.
-        probing = np.flatnonzero((values >= 0) & (self._key[slot] != keys))
+        probing = ((values >= 0) & (self._key[slot] != keys)).nonzero()[0]
         while len(probing):
             at = slot[probing] = (slot[probing] + 1) & self._mask
             found = values[probing] = self._value[at]
@@ -198,7 +198,7 @@ class _TypeIds:
         if len(numbers) and numbers.max() >= len(self.forms):
             raise RuntimeError("a lexeme's rank was set outside casekit's type numbering "
                                "(vectors added to casekit's tokenizer vocabulary?)")
-        new = np.flatnonzero(numbers < 0)  # spaCy's "no rank", all bits set
+        new = (numbers < 0).nonzero()[0]  # spaCy's "no rank", all bits set
         if len(new):
             vocab = doc.vocab
             orths, where = np.unique(doc.to_array([ORTH])[new], return_inverse=True)
@@ -263,7 +263,7 @@ class _TypeTable:
         each number's lower-case form)."""
         if len(forms) > len(self):
             self._grow(len(forms))
-        missing = np.flatnonzero(~self.described[numbers])
+        missing = (~self.described[numbers]).nonzero()[0]
         if len(missing):
             new = np.unique(numbers[missing])
             self._set(new, [describe(forms[n]) for n in new.tolist()])
@@ -303,7 +303,7 @@ def _set_runs(first: np.ndarray, count: np.ndarray, flat: np.ndarray, owners: np
     """Append one run per owner to ``flat``, point the owners' ``first``/``count`` (in
     place) at them, and return the new flat array."""
     sizes = np.array([len(r) for r in runs], np.int64)
-    first[owners] = len(flat) + np.cumsum(sizes) - sizes
+    first[owners] = len(flat) + sizes.cumsum() - sizes
     count[owners] = sizes
     values = np.fromiter((v for r in runs for v in r), np.int64, int(sizes.sum()))
     return np.concatenate([flat, values])
@@ -314,16 +314,24 @@ def _expand(owners: np.ndarray, kinds: np.ndarray, first: np.ndarray, count: np.
     """Return (owner, value) pairs: each owner repeated once per value in the run of its
     kind (``kinds``, one per owner; ``first``/``count`` give each kind's run in ``flat``)."""
     sizes = count[kinds]
-    ends = np.cumsum(sizes)
-    within = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - sizes, sizes)
-    return np.repeat(owners, sizes), flat[np.repeat(first[kinds], sizes) + within]
+    ends = sizes.cumsum()
+    within = np.arange(ends[-1] if len(ends) else 0) - (ends - sizes).repeat(sizes)
+    return owners.repeat(sizes), flat[first[kinds].repeat(sizes) + within]
+
+
+def _run_lengths(heads: np.ndarray, total: int) -> np.ndarray:
+    """Return how long each run is, from where each begins and how many values there are."""
+    ends = np.empty_like(heads)
+    ends[:-1] = heads[1:]
+    ends[-1:] = total
+    return ends - heads
 
 
 def _run_heads(values: np.ndarray) -> np.ndarray:
     """Return where each run of equal values begins in ``values``."""
     head = np.ones(len(values), bool)
     np.not_equal(values[1:], values[:-1], out=head[1:])
-    return np.flatnonzero(head)
+    return head.nonzero()[0]
 
 
 # What keeps a regex out of an alternation: back-references (\1, (?P=name)),
@@ -389,8 +397,8 @@ class CompiledCodebook:
         self._rule_code = np.array([codes[r.code_id] for r in self.rules], np.int64)
         self._rule_veto = np.array([r.veto for r in self.rules], bool)
         self._element_rule_arr = np.array(self._element_rule, np.int64)
-        self._element_offset = self._offsets[np.searchsorted(
-            self._offsets, np.arange(self._elements), side="right") - 1] if self._elements \
+        self._element_offset = self._offsets[self._offsets.searchsorted(
+            np.arange(self._elements), side="right") - 1] if self._elements \
             else np.zeros(0, np.int64)
         self._element_length = np.array(
             [self._phrases[r] for r in self._element_rule], np.int64)
@@ -407,12 +415,12 @@ class CompiledCodebook:
         self._phrase_words = np.full((len(lengths), self._longest), words, np.int64)
         self._phrase_words[np.arange(self._longest) < lengths[:, None]] = (
             self._element_word_arr)
-        self._element_phrase = np.repeat(np.arange(len(lengths)), lengths)
+        self._element_phrase = np.arange(len(lengths)).repeat(lengths)
         self._phrase_length = lengths
         # Per word, the phrase word positions it stands at: a run in _word_elements.
-        self._word_elements = np.argsort(self._element_word_arr, kind="stable")
+        self._word_elements = self._element_word_arr.argsort(kind="stable")
         self._word_count = np.bincount(self._element_word_arr, minlength=words)
-        self._word_first = np.cumsum(self._word_count) - self._word_count
+        self._word_first = self._word_count.cumsum() - self._word_count
 
     # -- compiling each rule kind ------------------------------------------------------------
 
@@ -566,7 +574,7 @@ class CompiledCodebook:
         """Return the hits of regexes run on the sentences that hold a trigger of each of
         their required parts (each regex and sentence once); without sentences, on the
         paragraphs around any trigger."""
-        tokens = np.flatnonzero(table.regex_count[token_type])
+        tokens = table.regex_count[token_type].nonzero()[0]
         tokens, parts = _expand(tokens, token_type[tokens], table.regex_first,
                                 table.regex_count, table.regexes)
         if not len(parts):
@@ -581,7 +589,7 @@ class CompiledCodebook:
                 hits += self._regex_hits(rid, text, _paragraphs_around(text, offsets))
             return hits
         # A regex with a required part missing from the whole document is not run at all.
-        seen = np.flatnonzero(np.bincount(parts, minlength=len(self._part_rule)))
+        seen = np.bincount(parts, minlength=len(self._part_rule)).nonzero()[0]
         complete = (np.bincount(self._part_rule_arr[seen], minlength=len(self.rules))
                     == self._parts_of_rule)
         keep = complete[rids]
@@ -589,21 +597,21 @@ class CompiledCodebook:
             return hits
         tokens, parts = tokens[keep], parts[keep]
         offsets = starts[tokens]
-        index = np.searchsorted(sentences[:, 0], offsets, side="right") - 1
+        index = sentences[:, 0].searchsorted(offsets, side="right") - 1
         inside = (index >= 0) & (offsets < sentences[np.maximum(index, 0), 1])
         size = len(sentences) + 1
         present = np.sort(parts[inside] * size + index[inside])
         present = present[_run_heads(present)]  # (part, sentence) once
         pairs = np.sort(self._part_rule_arr[present // size] * size + present % size)
         heads = _run_heads(pairs)  # (regex, sentence) once, with how many parts there
-        found = np.diff(heads, append=len(pairs))
+        found = _run_lengths(heads, len(pairs))
         pairs = pairs[heads]
         pairs = pairs[found == self._parts_of_rule[pairs // size]]
         if not len(pairs):
             return hits
         # Sentence by sentence. Where several regexes are due in one sentence, one search
         # for any of them (their alternation) comes first: they mostly find nothing.
-        by_sentence = np.argsort(pairs % size, kind="stable")
+        by_sentence = (pairs % size).argsort(kind="stable")
         due, at = (pairs // size)[by_sentence].tolist(), (pairs % size)[by_sentence]
         heads = _run_heads(at)
         spans = sentences[at[heads]]
@@ -652,11 +660,11 @@ class CompiledCodebook:
         lengths = table.length[token_type]
         ends = starts + lengths
         if table.unsure:
-            for i in np.flatnonzero(lengths < 0).tolist():
+            for i in (lengths < 0).nonzero()[0].tolist():
                 ends[i] = starts[i] + len(doc[i])
         if len(table.regexes):
             others += self._near_regex_hits(text, table, token_type, starts, sentences)
-        tokens = np.flatnonzero(table.term_count[token_type])
+        tokens = table.term_count[token_type].nonzero()[0]
         tokens, rids = _expand(tokens, token_type[tokens], table.term_first, table.term_count,
                                table.terms)
         found = [(rids, starts[tokens], ends[tokens])]
@@ -681,7 +689,7 @@ class CompiledCodebook:
         """
         empty = np.zeros(0, np.int64)
         counts = np.bincount(token_type, minlength=len(table))
-        types = np.flatnonzero(counts)
+        types = counts.nonzero()[0]
         owners, words = _expand(types, types, table.word_first, table.word_count, table.words)
         pad = len(self._word_number)
         occurrences = np.bincount(words, weights=counts[owners], minlength=pad + 1)
@@ -692,7 +700,7 @@ class CompiledCodebook:
         filled = np.bincount(self._element_phrase,
                              weights=(occurrences > 0)[self._element_word_arr],
                              minlength=len(self._lengths))
-        rows = np.flatnonzero(filled == self._phrase_length)
+        rows = (filled == self._phrase_length).nonzero()[0]
         if not len(rows):
             return empty, empty, empty
         phrase_words = self._phrase_words[rows]
@@ -703,25 +711,25 @@ class CompiledCodebook:
         anchor_word[phrase_words[np.arange(len(rows)), rarest]] = True
         # Per type: the anchors among the positions of the words it fills, a run in
         # anchors (owners ascend).
-        keep = np.flatnonzero(anchor_word[words])
+        keep = anchor_word[words].nonzero()[0]
         anchor_types, anchors = _expand(owners[keep], words[keep], self._word_first,
                                         self._word_count, self._word_elements)
-        keep = np.flatnonzero(is_anchor[anchors])
+        keep = is_anchor[anchors].nonzero()[0]
         anchor_types, anchors = anchor_types[keep], anchors[keep]
         heads = _run_heads(anchor_types)
         anchor_first = np.zeros(len(table), np.int64)
         anchor_count = np.zeros(len(table), np.int64)
         anchor_first[anchor_types[heads]] = heads
-        anchor_count[anchor_types[heads]] = np.diff(heads, append=len(anchor_types))
+        anchor_count[anchor_types[heads]] = _run_lengths(heads, len(anchor_types))
         # Phrases are matched among words (not punctuation or spaces), by word position.
-        word_token = np.flatnonzero(wordlike)
+        word_token = wordlike.nonzero()[0]
         word_type = token_type[word_token]
-        at = np.flatnonzero(anchor_count[word_type])
+        at = anchor_count[word_type].nonzero()[0]
         at, anchor = _expand(at, word_type[at], anchor_first, anchor_count, anchors)
         if not len(at):
             return empty, empty, empty
         # The words of a sentence are consecutive: its first and last bound every move.
-        sentence = np.cumsum(barrier)[word_token]
+        sentence = barrier.cumsum()[word_token]
         own = sentence[at]
         n = len(anchor)
         position = anchor - self._element_offset[anchor]
@@ -732,24 +740,24 @@ class CompiledCodebook:
         at = np.concatenate([at, at])
         element = np.concatenate([anchor, anchor])
         left = np.concatenate([self._element_length[anchor] - 1 - position, position])
-        bound = np.concatenate([np.searchsorted(sentence, own, side="right") - 1,
-                                np.searchsorted(sentence, own)])
+        bound = np.concatenate([sentence.searchsorted(own, side="right") - 1,
+                                sentence.searchsorted(own)])
         reach = self._element_gap[anchor] + 1
         reach = np.concatenate([reach, reach])
         fills, width = table.fills, table.width
         fillable = table.word_count[word_type] > 0
         element_word = self._element_word_arr
-        active = np.flatnonzero(left)
+        active = left.nonzero()[0]
         while len(active):
             here, step = at[active], sign[active]
             room = np.minimum(reach[active], (bound[active] - here) * step)
             # Every (mover, distance) pair within reach, nearest first for each mover.
-            reached = np.cumsum(room)
-            mover = np.repeat(np.arange(len(active)), room)
-            distance = np.arange(1, reached[-1] + 1) - np.repeat(reached - room, room)
+            reached = room.cumsum()
+            mover = np.arange(len(active)).repeat(room)
+            distance = np.arange(1, reached[-1] + 1) - (reached - room).repeat(room)
             look = here[mover] + step[mover] * distance
             # Only words that fill some phrase word are looked up in the hash map.
-            maybe = np.flatnonzero(fillable[look])
+            maybe = fillable[look].nonzero()[0]
             want = (word_type[look[maybe]] * width
                     + element_word[element[active] + step][mover[maybe]])
             match = maybe[fills.get(want) >= 0]
@@ -772,7 +780,7 @@ class CompiledCodebook:
             windows = [(0, len(doc))]
         else:
             anchors = table.anchor[token_type]
-            windows = _windows(np.flatnonzero(anchors), np.flatnonzero(barrier), len(doc))
+            windows = _windows(anchors.nonzero()[0], barrier.nonzero()[0], len(doc))
             if not windows:
                 return []
         if self._needs_lemma_attr:
@@ -813,7 +821,7 @@ class CompiledCodebook:
             return []
         unit_of = np.full(len(rids), -1, np.int64)
         if spans is not None:  # a phrase or regex running over a sentence end is not one
-            index = np.searchsorted(sentence.starts, starts, side="right") - 1
+            index = sentence.starts.searchsorted(starts, side="right") - 1
             inside = (index >= 0) & (ends <= sentence.ends[np.maximum(index, 0)])
         else:
             inside = np.ones(len(rids), bool)
@@ -830,7 +838,7 @@ class CompiledCodebook:
             if not mask.any():
                 continue
             unit = located[_UNITS[k]]
-            index = np.searchsorted(unit.starts, starts[mask], side="right") - 1
+            index = unit.starts.searchsorted(starts[mask], side="right") - 1
             valid = (index >= 0) & (starts[mask] < unit.ends[np.maximum(index, 0)])
             unit_of[mask] = np.where(valid, index, -1)
             skip[mask] = valid & unit.skip[np.maximum(index, 0)]
@@ -844,17 +852,17 @@ class CompiledCodebook:
             mark = np.zeros(len(self._code_ids) * len(_UNITS) * width, bool)
             mark[vetoed] = True
             chosen &= ~mark[np.where(placed, keys, 0)]
-        chosen = np.flatnonzero(chosen)
+        chosen = chosen.nonzero()[0]
         if not len(chosen):
             return []
         # Hits are in text order; a stable sort by key keeps that order within a group.
-        order = chosen[np.argsort(keys[chosen], kind="stable")]
+        order = chosen[keys[chosen].argsort(kind="stable")]
         group_keys = keys[order]
-        bounds = np.flatnonzero(np.diff(group_keys)) + 1
+        bounds = (group_keys[1:] != group_keys[:-1]).nonzero()[0] + 1
         heads = np.concatenate([[0], bounds])
         tails = np.concatenate([bounds, [len(order)]])
         # Proposals come in the order of their first hit.
-        by_first = np.argsort(order[heads])
+        by_first = order[heads].argsort()
         heads, tails = heads[by_first], tails[by_first]
         first = order[heads]
         group_kind, group_unit, group_code = kind[first], unit_of[first], code[first]
@@ -983,7 +991,7 @@ def _windows(anchors: np.ndarray, barriers: np.ndarray, size: int) -> list[tuple
     end on both sides (at most ``_WINDOW`` tokens away)."""
     windows: list[tuple[int, int]] = []
     for i in anchors.tolist():
-        at = int(np.searchsorted(barriers, i))
+        at = int(barriers.searchsorted(i))
         left = int(barriers[at - 1]) + 1 if at > 0 else 0
         right = int(barriers[at]) + 1 if at < len(barriers) else size
         left, right = max(left, i - _WINDOW), min(right, i + _WINDOW + 1)
