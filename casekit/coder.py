@@ -329,7 +329,8 @@ def _run_lengths(heads: np.ndarray, total: int) -> np.ndarray:
 
 def _run_heads(values: np.ndarray) -> np.ndarray:
     """Return where each run of equal values begins in ``values``."""
-    head = np.ones(len(values), bool)
+    head = np.empty(len(values), bool)
+    head[:1] = True
     np.not_equal(values[1:], values[:-1], out=head[1:])
     return head.nonzero()[0]
 
@@ -735,8 +736,8 @@ class CompiledCodebook:
         position = anchor - self._element_offset[anchor]
         # One mover forward (the first n) and one backward per candidate; each goes on
         # while it has phrase words left to find.
-        sign = np.ones(2 * n, np.int64)
-        sign[n:] = -1
+        sign = np.empty(2 * n, np.int64)
+        sign[:n], sign[n:] = 1, -1
         at = np.concatenate([at, at])
         element = np.concatenate([anchor, anchor])
         left = np.concatenate([self._element_length[anchor] - 1 - position, position])
@@ -815,11 +816,12 @@ class CompiledCodebook:
         spans = None
         if "sentence" in located and len(located["sentence"].starts):
             sentence = located["sentence"]
-            spans = np.stack([sentence.starts, sentence.ends], axis=1)
+            spans = sentence.spans
         rids, starts, ends = self._find(text, language, spans)
         if not len(rids):
             return []
-        unit_of = np.full(len(rids), -1, np.int64)
+        unit_of = np.empty(len(rids), np.int64)
+        unit_of.fill(-1)
         if spans is not None:  # a phrase or regex running over a sentence end is not one
             index = sentence.starts.searchsorted(starts, side="right") - 1
             inside = (index >= 0) & (ends <= sentence.ends[np.maximum(index, 0)])
@@ -906,12 +908,13 @@ class CompiledCodebook:
 class _UnitArrays:
     """A document's units of one kind as arrays (starts, ends, seqs, skip)."""
 
-    __slots__ = ("starts", "ends", "seqs", "skip")
+    __slots__ = ("starts", "ends", "seqs", "skip", "spans")
 
     def __init__(self, items: Sequence[Unit]) -> None:
         # Units are tuples of four: one pass in C over their flattened fields.
         table = np.fromiter(chain.from_iterable(items), np.int64, 4 * len(items)).reshape(-1, 4)
         self.starts, self.ends, self.seqs = table[:, 0], table[:, 1], table[:, 2]
+        self.spans = table[:, :2]  # (start, end) rows
         self.skip = table[:, 3].astype(bool)
 
 
