@@ -29,10 +29,11 @@ Measured on the same texts:
   writing proposals in transactions).
 
 Times are this process's CPU seconds (``time.process_time``), so that other work on the
-machine does not skew the ratios, and each is the best of ``--repeat`` runs; the tokenizer
-and casekit runs alternate, and ``casekit_over_tokenizer_paired`` is the median of each
-pair's ratio. The corpus is frozen out of the garbage collector's way (``gc.freeze``) once
-built: it is the benchmark's data, and a full collection during a timed run would walk it.
+machine does not skew the ratios, and each is the best of ``--repeat`` runs; the tokenizer,
+casekit and ten-times runs take turns, and ``casekit_over_tokenizer_paired`` and
+``pattern_scaling_paired`` are the medians of each round's ratios. The corpus is frozen
+out of the garbage collector's way (``gc.freeze``) once built: it is the benchmark's data,
+and a full collection during a timed run would walk it.
 """
 
 from __future__ import annotations
@@ -237,17 +238,20 @@ def main() -> None:
     lemmatizer(codebook.language)("kommunene")
     load_s = clock() - started
     time_casekit(codebook, corpus, units)  # numbers the word types in the vocabulary
-    # Interleaved, so that both sides see the same state of a shared machine; each pair's
-    # ratio is kept too (its median moves less between runs than the ratio of minima).
-    tokenizer_runs, casekit_runs = [], []
+    # Interleaved, so that all three see the same state of a shared machine; each round's
+    # ratios are kept too (their medians move less between runs than ratios of minima).
+    big = scaled(args.codebook)
+    tokenizer_runs, casekit_runs, scaled_runs = [], [], []
+    peak = 0.0
     for _ in range(args.repeat):
         tokenizer_runs.append(time_tokenizer(corpus))
         casekit_runs.append(time_casekit(codebook, corpus, units))
-    tokenizer_s, casekit_s = min(tokenizer_runs), min(casekit_runs)
+        peak = peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        scaled_runs.append(time_casekit(big, corpus, units))
+    tokenizer_s, casekit_s, scaled_s = min(tokenizer_runs), min(casekit_runs), min(scaled_runs)
     paired = statistics.median(c / t for c, t in zip(casekit_runs, tokenizer_runs, strict=True))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    big = scaled(args.codebook)
-    scaled_s = min(time_casekit(big, corpus, units) for _ in range(args.repeat))
+    scaling_paired = statistics.median(
+        b / c for b, c in zip(scaled_runs, casekit_runs, strict=True))
     segments = pd.Series([text[u.start:u.end] for (text, _, _), unit_map in
                           zip(corpus, units, strict=True) for u in unit_map["sentence"]])
     pandas_s = time_pandas(codebook, segments)
@@ -265,6 +269,7 @@ def main() -> None:
         "casekit_over_tokenizer_paired": round(paired, 2),
         "pandas_over_casekit_time": round(pandas_s / casekit_s, 1),
         "pattern_scaling_ratio": round(scaled_s / casekit_s, 2),
+        "pattern_scaling_paired": round(scaling_paired, 2),
         "peak_rss_mb": round(peak),
         "lemmatizer_load_s": round(load_s, 2),
     }
