@@ -262,7 +262,9 @@ class _TypeTable:
         """Describe the types among ``numbers`` this table has not met (``forms`` gives
         each number's lower-case form)."""
         if len(forms) > len(self):
-            self._grow(len(forms))
+            # Room for twice as many: a corpus keeps bringing new types (compounds), and
+            # growing by the few of each document would copy every array each time.
+            self._grow(max(len(forms), 2 * len(self), 1024))
         missing = (~self.described[numbers]).nonzero()[0]
         if len(missing):
             new = np.unique(numbers[missing])
