@@ -618,7 +618,6 @@ class CompiledCodebook:
         due, at = (pairs // size)[by_sentence].tolist(), (pairs % size)[by_sentence]
         heads = _run_heads(at)
         spans = sentences[at[heads]]
-        regexes = self._regexes
         for first, last, start, end in zip(heads.tolist(), [*heads[1:].tolist(), len(due)],
                                            spans[:, 0].tolist(), spans[:, 1].tolist(),
                                            strict=True):
@@ -627,9 +626,7 @@ class CompiledCodebook:
                 if either is not None and either.search(text, start, end) is None:
                     continue
             for rid in due[first:last]:
-                for m in regexes[rid].finditer(text, start, end):
-                    if m.end() > m.start():
-                        hits.append((rid, m.start(), m.end()))
+                hits += self._regex_hits(rid, text, ((start, end),))
         return hits
 
     def _either(self, rids: tuple[int, ...]) -> re.Pattern[str] | None:
